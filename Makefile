@@ -1,0 +1,163 @@
+# libaname: plain GNU make.
+#
+#   make              library (shared + static), examples, plugins
+#   make test         install missing test packages (as root), run everything
+#   make check        core Criterion suite only
+#   make check-asan   core suite under ASan + UBSan
+#   make check-tsan   threaded tests under TSan
+#   make check-valgrind  core suite under valgrind memcheck
+#   make check-abi    fail if the .so exports anything but aname_*
+#   make demo         offline demo: nsd on loopback + the CLI
+#   make bench        benchmarks (see BENCHMARKS.md)
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Components (examples, bindings, bench, fuzz) each add their rules in a
+# rules.mk next to their sources; see the "Components" section below.
+
+VERSION := $(shell sed -n 's/^\#define ANAME_VERSION_STR *"\(.*\)"/\1/p' include/aname_version.h)
+ABI     := $(shell sed -n 's/^\#define ANAME_ABI *\([0-9]*\)/\1/p' include/aname_version.h)
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings \
+           -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Werror
+# Required flags live apart from CFLAGS so that "make CFLAGS=..." keeps them.
+ANAME_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+               -Iinclude -Ilib $(WARN) -pthread
+DEP_LIBS = -lunbound -lldns -pthread
+
+B        = build
+SONAME   = libaname.so.$(ABI)
+SHLIB    = $(B)/libaname.so.$(VERSION)
+STLIB    = $(B)/libaname.a
+
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
+LIB_HDR  = $(wildcard lib/*.h) include/aname.h include/aname_version.h
+
+# Components append to these.
+ALL_TARGETS     = $(SHLIB) $(B)/libaname.so $(STLIB)
+TEST_TARGETS    = check check-abi
+BENCH_TARGETS   =
+INSTALL_TARGETS =
+CLEAN_FILES     =
+TEST_DEPS       = deps/core.txt deps/test.txt
+
+.PHONY: all test check check-asan check-tsan check-valgrind check-abi deps \
+        test-deps install uninstall clean bench demo examples
+all: real-all
+
+# ---------------------------------------------------------------- library
+$(B)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ANAME_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(SHLIB): $(LIB_OBJ) lib/aname.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/aname.map \
+	    -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LDFLAGS) $(DEP_LIBS)
+
+$(B)/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $@
+$(B)/libaname.so: $(B)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+$(B)/libaname.pc: pkgconfig/libaname.pc.in include/aname_version.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@ABI@|$(ABI)|' $< > $@
+
+check-abi: $(SHLIB)
+	@bad=$$(nm -D --defined-only $(SHLIB) | awk '$$2 != "A" {print $$3}' | grep -v '^aname_' || true); \
+	if [ -n "$$bad" ]; then echo "check-abi: FAILED, exported: $$bad"; exit 1; fi; \
+	n=$$(nm -D --defined-only $(SHLIB) | grep -c ' T aname_'); \
+	echo "check-abi: ok, $$n aname_* functions exported, nothing else"
+
+# ---------------------------------------------------------------- tests
+# Unit and integration tests link the static archive so they can reach the
+# internal aname__* functions; check-abi covers the shared object.
+TEST_SRC     = $(wildcard tests/test_*.c)
+SUPPORT_SRC  = $(wildcard tests/support/*.c)
+TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra -Werror -g -pthread
+TEST_LIBS    = -lcriterion -lunbound -lldns -pthread
+
+$(B)/tests/run: $(TEST_SRC) $(SUPPORT_SRC) $(wildcard tests/support/*.h) $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(TEST_SRC) $(SUPPORT_SRC) $(STLIB) $(TEST_LIBS)
+
+# Criterion runs 2 workers: the machines have 2 cores and the integration
+# tests start real servers.
+CRITERION_ARGS ?= -j2
+check: $(B)/tests/run
+	$(B)/tests/run $(CRITERION_ARGS)
+
+SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer
+check-asan:
+	$(MAKE) B=build-asan CFLAGS="$(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/tests/run
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    build-asan/tests/run $(CRITERION_ARGS)
+
+# TSan: the tests that use threads (suites named thread*, contract, concurrency).
+TSAN_FILTER ?= --filter='@(thread|concurrency|cache)*/*'
+check-tsan:
+	$(MAKE) B=build-tsan CFLAGS="$(SAN_CFLAGS) -fsanitize=thread" LDFLAGS="-fsanitize=thread" build-tsan/tests/run
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/run -j1 $(TSAN_FILTER)
+
+check-valgrind: $(B)/tests/run
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	    --trace-children=no $(B)/tests/run -j1 --no-early-exit
+
+deps:
+	@scripts/deps.sh deps/core.txt
+test-deps:
+	@scripts/deps.sh $(TEST_DEPS)
+
+# The whole suite: every component's tests, after installing what they need.
+test: test-deps
+	$(MAKE) all
+	$(MAKE) $(TEST_TARGETS)
+
+# ---------------------------------------------------------------- components
+# Each rules.mk may append to ALL_TARGETS, TEST_TARGETS, BENCH_TARGETS,
+# INSTALL_TARGETS, CLEAN_FILES and TEST_DEPS, and define its own rules.
+COMPONENT_MK := $(sort $(wildcard examples/*/rules.mk bindings/*/rules.mk bench/rules.mk tests/fuzz/rules.mk))
+include $(COMPONENT_MK)
+
+real-all: $(ALL_TARGETS)
+examples: $(filter $(B)/examples/%,$(ALL_TARGETS))
+
+bench: all
+	@if [ -z "$(BENCH_TARGETS)" ]; then echo "no benchmarks defined"; exit 1; fi
+	$(MAKE) $(BENCH_TARGETS)
+
+# ---------------------------------------------------------------- install
+install: $(SHLIB) $(STLIB) $(B)/libaname.pc $(INSTALL_TARGETS)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 644 include/aname.h include/aname_version.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libaname.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(B)/libaname.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 man/libaname.3 $(DESTDIR)$(MANDIR)/man3/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/aname.h $(DESTDIR)$(INCLUDEDIR)/aname_version.h \
+	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libaname.so $(DESTDIR)$(LIBDIR)/libaname.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/libaname.pc $(DESTDIR)$(MANDIR)/man3/libaname.3
+
+clean:
+	rm -rf build build-asan build-tsan $(CLEAN_FILES)
