@@ -1,0 +1,601 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file mod_aname.c
+ * \brief mod-aname: a knotd query module answering ALIAS owners' A/AAAA
+ *        queries with addresses resolved by libaname.
+ *
+ * Behaviour summary:
+ *  - ALIAS data comes from a TYPE65401 record at the zone apex (PowerDNS's
+ *    ALIAS type code, RFC 3597 form) and from the module's "alias" items,
+ *    which also cover non-apex owners because Knot 3.2's module API reads
+ *    only apex RRsets.  A config alias wins over the apex record.
+ *  - The ANSWER hook acts only when the zone has no A/AAAA for the query
+ *    name (state NODATA or MISS), so real address records always win.
+ *  - The hook never blocks: it does one aname_cache_lookup() (fresh or
+ *    stale), and on a miss answers SERVFAIL at once while the library
+ *    resolves in the background.  Every target is registered with the
+ *    library so refresh-ahead keeps it warm; config targets at load,
+ *    apex-record targets at load (from the zone file) or on first sight.
+ *  - NXDOMAIN or NODATA at the target gives NOERROR/NODATA at the owner.
+ *  - Listed before mod-onlinesign, the synthesized RRsets get signed,
+ *    because onlinesign signs whatever its later hooks find in the section.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <knot/module.h>
+
+#include "aname.h"
+#include "alias.h"
+#include "preload.h"
+#include "shared.h"
+
+/* Knot refuses a module whose ABI differs from its own, so the .so is built
+ * per knotd minor series.  Only series whose module.h we know are allowed. */
+#if KNOTD_MOD_ABI_VERSION == 400 || KNOTD_MOD_ABI_VERSION == 500
+#define ANAME_KNOT_NODE_RRSET 0
+#elif KNOTD_MOD_ABI_VERSION == 600
+/* knotd 3.4 added knotd_qdata_zone_rrset(): non-apex TYPE65401 readable. */
+#define ANAME_KNOT_NODE_RRSET 1
+#else
+#error "mod-aname: unsupported KNOTD_MOD_ABI_VERSION; supported: 400 (Knot 3.2), 500 (3.3), 600 (3.4/3.5)"
+#endif
+
+#define MOD_FORWARD	"\x07" "forward"
+#define MOD_STUB	"\x04" "stub"
+#define MOD_TIMEOUT	"\x07" "timeout"
+#define MOD_STALE_TTL	"\x09" "stale-ttl"
+#define MOD_MAX_STALE	"\x09" "max-stale"
+#define MOD_CACHE_SIZE	"\x0a" "cache-size"
+#define MOD_ALIAS	"\x05" "alias"
+
+static const yp_item_t aname_conf[] = {
+	{ .name = MOD_FORWARD, .type = YP_TSTR, .flags = YP_FMULTI },
+	{ .name = MOD_STUB, .type = YP_TSTR, .flags = YP_FMULTI },
+	{ .name = MOD_TIMEOUT, .type = YP_TINT,
+	  .var.i = { .min = 10, .max = 60000, .dflt = 1500 } },
+	{ .name = MOD_STALE_TTL, .type = YP_TINT,
+	  .var.i = { .min = 1, .max = 3600, .dflt = 30, .unit = YP_STIME } },
+	{ .name = MOD_MAX_STALE, .type = YP_TINT,
+	  .var.i = { .min = 0, .max = 604800, .dflt = 86400,
+		     .unit = YP_STIME } },
+	{ .name = MOD_CACHE_SIZE, .type = YP_TINT,
+	  .var.i = { .min = 1, .max = 100000000, .dflt = 100000 } },
+	{ .name = MOD_ALIAS, .type = YP_TSTR, .flags = YP_FMULTI },
+	{ .name = NULL }
+};
+
+/* Statistics counters, in registration order. */
+enum {
+	CTR_HITS,	/* answered from a fresh entry */
+	CTR_STALE,	/* answered from a stale entry */
+	CTR_MISSES,	/* nothing usable: SERVFAIL */
+	CTR_NODATA,	/* target NXDOMAIN/NODATA: NODATA at the owner */
+};
+static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata" };
+
+/* One config alias, owner in lower-case wire format for the lookup. */
+struct cfg_alias {
+	knot_dname_storage_t owner;
+	size_t owner_len;
+	uint32_t ttl;
+	char *target;
+};
+
+/* A target registered on first sight (an apex record), kept until unload.
+ * The list only grows and nodes never change, so the query path reads it
+ * without a lock. */
+struct seen_target {
+	struct seen_target *next;
+	knot_dname_storage_t wire;
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+};
+
+struct mod_aname {
+	aname_ctx_t *ctx;
+	struct cfg_alias *alias;	/* sorted by owner */
+	size_t n_alias;
+	pthread_mutex_t seen_lock;	/* serialises writers of seen */
+	_Atomic(struct seen_target *) seen;
+};
+
+/* ------------------------------------------------------------ settings */
+
+/* Reads the settings; the strings point into *f and *s until freed. */
+static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
+			  void *arg, struct aname_knot_settings *set,
+			  knotd_conf_t *f, knotd_conf_t *s, const char **fv,
+			  const char **sv)
+{
+	*f = get(arg, MOD_FORWARD);
+	*s = get(arg, MOD_STUB);
+	for (size_t i = 0; i < f->count; i++) {
+		fv[i] = f->multi[i].string;
+	}
+	for (size_t i = 0; i < s->count; i++) {
+		sv[i] = s->multi[i].string;
+	}
+	set->forward = fv;
+	set->n_forward = f->count;
+	set->stub = sv;
+	set->n_stub = s->count;
+	set->timeout_ms = (unsigned)get(arg, MOD_TIMEOUT).single.integer;
+	set->stale_ttl = (uint32_t)get(arg, MOD_STALE_TTL).single.integer;
+	set->max_stale = (uint32_t)get(arg, MOD_MAX_STALE).single.integer;
+	set->cache_size = (size_t)get(arg, MOD_CACHE_SIZE).single.integer;
+}
+
+static knotd_conf_t get_check(void *arg, const yp_name_t *name)
+{
+	return knotd_conf_check_item(arg, name);
+}
+
+static knotd_conf_t get_mod(void *arg, const yp_name_t *name)
+{
+	return knotd_conf_mod(arg, name);
+}
+
+/* The library allows at most 16 forwarders and 64 stub addresses; larger
+ * lists are rejected by aname_knot_settings_apply() with ANAME_ERANGE. */
+#define MAX_UPSTREAMS 128
+
+static _Thread_local char check_err[1400];
+
+static int aname_conf_check(knotd_conf_check_args_t *args)
+{
+	struct aname_knot_settings set;
+	knotd_conf_t f, s;
+	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+
+	f = knotd_conf_check_item(args, MOD_FORWARD);
+	s = knotd_conf_check_item(args, MOD_STUB);
+	size_t nf = f.count, ns = s.count;
+	knotd_conf_free(&f);
+	knotd_conf_free(&s);
+	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
+		args->err_str = "too many forward or stub values";
+		return KNOT_EINVAL;
+	}
+	read_settings(get_check, args, &set, &f, &s, fv, sv);
+
+	int ret = KNOT_EOK;
+	const char *err = NULL;
+	aname_config_t *cfg = aname_config_new();
+	if (cfg == NULL) {
+		ret = KNOT_ENOMEM;
+	} else if (aname_knot_settings_apply(&set, cfg, &err) != ANAME_OK) {
+		snprintf(check_err, sizeof(check_err), "%s", err);
+		args->err_str = check_err;
+		ret = KNOT_EINVAL;
+	}
+	aname_config_free(cfg);
+	knotd_conf_free(&f);
+	knotd_conf_free(&s);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	knotd_conf_t a = knotd_conf_check_item(args, MOD_ALIAS);
+	struct aname_knot_alias *parsed = calloc(a.count + 1, sizeof(*parsed));
+	if (parsed == NULL) {
+		knotd_conf_free(&a);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < a.count && ret == KNOT_EOK; i++) {
+		const char *why = aname_knot_alias_parse(a.multi[i].string,
+							 &parsed[i]);
+		if (why != NULL) {
+			snprintf(check_err, sizeof(check_err),
+				 "alias '%s': %s", a.multi[i].string, why);
+			ret = KNOT_EINVAL;
+			break;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcasecmp(parsed[i].owner, parsed[j].owner) == 0) {
+				snprintf(check_err, sizeof(check_err),
+					 "alias '%s': owner '%s' given twice",
+					 a.multi[i].string, parsed[i].owner);
+				ret = KNOT_EINVAL;
+				break;
+			}
+		}
+	}
+	if (ret != KNOT_EOK) {
+		args->err_str = check_err;
+	}
+	free(parsed);
+	knotd_conf_free(&a);
+	return ret;
+}
+
+/* ------------------------------------------------------------ targets */
+
+static struct seen_target *seen_find(struct mod_aname *m,
+				     const knot_dname_t *wire)
+{
+	struct seen_target *t = atomic_load_explicit(&m->seen,
+						     memory_order_acquire);
+	for (; t != NULL; t = t->next) {
+		if (knot_dname_is_equal(t->wire, wire)) {
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* Register a target the first time the module meets it; later calls find
+ * it in the list.  \a wire must be lower case. */
+static struct seen_target *seen_add(struct mod_aname *m, knotd_mod_t *mod,
+				    const knot_dname_t *wire)
+{
+	struct seen_target *t = seen_find(m, wire);
+	if (t != NULL) {
+		return t;
+	}
+	pthread_mutex_lock(&m->seen_lock);
+	t = seen_find(m, wire);
+	if (t == NULL) {
+		t = calloc(1, sizeof(*t));
+		if (t != NULL) {
+			knot_dname_store(t->wire, wire);
+			knot_dname_to_str(t->text, wire, sizeof(t->text));
+			int rc = aname_target_register(m->ctx, t->text,
+						       ANAME_RRTYPE_BOTH);
+			if (rc != ANAME_OK) {
+				knotd_mod_log(mod, LOG_WARNING,
+					      "cannot register target '%s' (%s)",
+					      t->text, aname_strerror(rc));
+				free(t);
+				t = NULL;
+			} else {
+				t->next = atomic_load_explicit(
+					&m->seen, memory_order_relaxed);
+				atomic_store_explicit(&m->seen, t,
+						      memory_order_release);
+			}
+		}
+	}
+	pthread_mutex_unlock(&m->seen_lock);
+	return t;
+}
+
+static int alias_cmp(const void *a, const void *b)
+{
+	const struct cfg_alias *x = a, *y = b;
+	if (x->owner_len != y->owner_len) {
+		return x->owner_len < y->owner_len ? -1 : 1;
+	}
+	return memcmp(x->owner, y->owner, x->owner_len);
+}
+
+static const struct cfg_alias *cfg_find(const struct mod_aname *m,
+					const knot_dname_t *qname)
+{
+	struct cfg_alias key;
+	if (m->n_alias == 0) {
+		return NULL;
+	}
+	key.owner_len = knot_dname_store(key.owner, qname);
+	return bsearch(&key, m->alias, m->n_alias, sizeof(key), alias_cmp);
+}
+
+/* TYPE65401 rdata is one uncompressed name. */
+static struct seen_target *record_target(struct mod_aname *m,
+					 knotd_mod_t *mod,
+					 const knot_rrset_t *rr)
+{
+	if (knot_rrset_empty(rr)) {
+		return NULL;
+	}
+	const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, 0);
+	if (knot_dname_wire_check(rd->data, rd->data + rd->len, NULL) <= 0) {
+		return NULL;
+	}
+	knot_dname_storage_t lower;
+	knot_dname_copy_lower(lower, rd->data);
+	return seen_add(m, mod, lower);
+}
+
+/* Find the ALIAS for \a qname: target text and ALIAS TTL. */
+static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
+		       knotd_qdata_t *qdata, const knot_dname_t *qname,
+		       const char **target, uint32_t *ttl)
+{
+	const struct cfg_alias *c = cfg_find(m, qname);
+	if (c != NULL) {
+		*target = c->target;
+		*ttl = c->ttl;
+		return true;
+	}
+	knot_rrset_t rr;
+	if (knot_dname_is_equal(qname, knotd_qdata_zone_name(qdata))) {
+		rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
+	} else {
+#if ANAME_KNOT_NODE_RRSET
+		if (knotd_qdata_zone_rrset(qdata, knotd_qdata_zone_name(qdata),
+					   qname, ANAME_RRTYPE_ALIAS,
+					   &rr) != KNOT_EOK) {
+			return false;
+		}
+#else
+		return false;
+#endif
+	}
+	struct seen_target *t = record_target(m, mod, &rr);
+	if (t == NULL) {
+		return false;
+	}
+	*target = t->text;
+	*ttl = rr.ttl;
+	return true;
+}
+
+/* ------------------------------------------------------------ answering */
+
+static void count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr)
+{
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, 0, 1);
+}
+
+static knotd_in_state_t synth(const aname_result_t *res, uint16_t qtype,
+			      uint32_t alias_ttl, knot_pkt_t *pkt,
+			      knotd_qdata_t *qdata, const knot_dname_t *qname)
+{
+	uint32_t ttl = aname_synth_ttl(res, qtype, alias_ttl);
+	knot_rrset_t *rr = knot_rrset_new(qname, qtype, KNOT_CLASS_IN, ttl,
+					  &pkt->mm);
+	if (rr == NULL) {
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
+	}
+	size_t n = aname_result_count(res, qtype);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t addr[16];
+		int len = aname_result_addr(res, qtype, i, addr, sizeof(addr));
+		if (len < 0 || knot_rrset_add_rdata(rr, addr, (uint16_t)len,
+						    &pkt->mm) != KNOT_EOK) {
+			knot_rrset_free(rr, &pkt->mm);
+			qdata->rcode = KNOT_RCODE_SERVFAIL;
+			return KNOTD_IN_STATE_ERROR;
+		}
+	}
+	int ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, rr, KNOT_PF_FREE);
+	if (ret != KNOT_EOK) {
+		knot_rrset_free(rr, &pkt->mm);
+		if (ret == KNOT_ESPACE) {
+			return KNOTD_IN_STATE_TRUNC;
+		}
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
+	}
+	qdata->rcode = KNOT_RCODE_NOERROR;
+	return KNOTD_IN_STATE_HIT;
+}
+
+static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+				     knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	/* Only names the zone has no address records for (or no node). */
+	if (state != KNOTD_IN_STATE_NODATA && state != KNOTD_IN_STATE_MISS) {
+		return state;
+	}
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
+		return state;
+	}
+	/* Not after an in-zone CNAME: the chain's end is not our owner. */
+	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
+	if (qdata->name == NULL || !knot_dname_is_equal(qdata->name, qname)) {
+		return state;
+	}
+
+	struct mod_aname *m = knotd_mod_ctx(mod);
+	const char *target;
+	uint32_t alias_ttl;
+	if (!find_alias(m, mod, qdata, qname, &target, &alias_ttl)) {
+		return state;
+	}
+
+	aname_result_t *res = NULL;
+	int rc = aname_cache_lookup(m->ctx, target, qtype,
+				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
+				    &res);
+	if (rc != ANAME_OK || aname_result_status(res, qtype) != ANAME_OK) {
+		aname_result_unref(res);
+		count(mod, qdata, CTR_MISSES);
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_IN_STATE_ERROR;
+	}
+	knotd_in_state_t next;
+	if (aname_result_count(res, qtype) == 0) {
+		/* NXDOMAIN or NODATA at the target (draft-aname section 3). */
+		count(mod, qdata, CTR_NODATA);
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		next = KNOTD_IN_STATE_NODATA;
+	} else {
+		count(mod, qdata, aname_result_stale(res) ? CTR_STALE : CTR_HITS);
+		next = synth(res, qtype, alias_ttl, pkt, qdata, qname);
+	}
+	aname_result_unref(res);
+	return next;
+}
+
+/* ------------------------------------------------------------ load */
+
+static void mod_free(struct mod_aname *m)
+{
+	for (size_t i = 0; i < m->n_alias; i++) {
+		aname_target_unregister(m->ctx, m->alias[i].target,
+					ANAME_RRTYPE_BOTH);
+		free(m->alias[i].target);
+	}
+	free(m->alias);
+	struct seen_target *t = atomic_load(&m->seen);
+	while (t != NULL) {
+		struct seen_target *next = t->next;
+		aname_target_unregister(m->ctx, t->text, ANAME_RRTYPE_BOTH);
+		free(t);
+		t = next;
+	}
+	pthread_mutex_destroy(&m->seen_lock);
+	if (m->ctx != NULL) {
+		aname_knot_shared_release();
+	}
+	free(m);
+}
+
+/* Build this zone's alias table from the "alias" items: owners outside the
+ * zone belong to other zones sharing the config id and are skipped. */
+static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
+{
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	const knot_dname_t *apex = knotd_mod_zone(mod);
+	knot_dname_to_str(zone, apex, sizeof(zone));
+
+	knotd_conf_t a = knotd_conf_mod(mod, MOD_ALIAS);
+	m->alias = calloc(a.count + 1, sizeof(*m->alias));
+	if (m->alias == NULL) {
+		knotd_conf_free(&a);
+		return KNOT_ENOMEM;
+	}
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < a.count; i++) {
+		struct aname_knot_alias al;
+		char owner[2 * ANAME_KNOT_NAME_TXT + 2];
+		if (aname_knot_alias_parse(a.multi[i].string, &al) != NULL ||
+		    !aname_knot_alias_owner_abs(al.owner, zone, owner,
+						sizeof(owner))) {
+			/* Config check has already rejected these. */
+			ret = KNOT_EINVAL;
+			break;
+		}
+		struct cfg_alias *c = &m->alias[m->n_alias];
+		if (knot_dname_from_str(c->owner, owner, sizeof(c->owner)) ==
+		    NULL) {
+			knotd_mod_log(mod, LOG_ERR, "alias '%s': bad owner",
+				      a.multi[i].string);
+			ret = KNOT_EINVAL;
+			break;
+		}
+		knot_dname_to_lower(c->owner);
+		if (knot_dname_in_bailiwick(c->owner, apex) < 0) {
+			knotd_mod_log(mod, LOG_DEBUG,
+				      "alias '%s': owner outside the zone, "
+				      "skipped", a.multi[i].string);
+			continue;
+		}
+		c->owner_len = knot_dname_size(c->owner);
+		c->ttl = al.ttl;
+		c->target = strdup(al.target);
+		if (c->target == NULL) {
+			ret = KNOT_ENOMEM;
+			break;
+		}
+		int rc = aname_target_register(m->ctx, c->target,
+					       ANAME_RRTYPE_BOTH);
+		if (rc != ANAME_OK) {
+			knotd_mod_log(mod, LOG_ERR,
+				      "alias '%s': cannot register target (%s)",
+				      a.multi[i].string, aname_strerror(rc));
+			free(c->target);
+			ret = KNOT_EINVAL;
+			break;
+		}
+		m->n_alias++;
+	}
+	knotd_conf_free(&a);
+	qsort(m->alias, m->n_alias, sizeof(*m->alias), alias_cmp);
+	return ret;
+}
+
+/* Zone-file TYPE65401 at the apex: register it now so the first query is
+ * already warm.  Not finding one is fine (secondary zones, no file). */
+static void preload_cb(void *arg, const knot_dname_t *target)
+{
+	knotd_mod_t *mod = arg;
+	struct mod_aname *m = knotd_mod_ctx(mod);
+	knot_dname_storage_t lower;
+	knot_dname_copy_lower(lower, target);
+	if (seen_add(m, mod, lower) != NULL) {
+		knotd_mod_log(mod, LOG_INFO, "apex ALIAS target '%s' registered",
+			      seen_find(m, lower)->text);
+	}
+}
+
+static int aname_load(knotd_mod_t *mod)
+{
+	struct mod_aname *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		return KNOT_ENOMEM;
+	}
+	pthread_mutex_init(&m->seen_lock, NULL);
+	atomic_init(&m->seen, NULL);
+
+	struct aname_knot_settings set;
+	knotd_conf_t f, s;
+	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+	f = knotd_conf_mod(mod, MOD_FORWARD);
+	s = knotd_conf_mod(mod, MOD_STUB);
+	size_t nf = f.count, ns = s.count;
+	knotd_conf_free(&f);
+	knotd_conf_free(&s);
+	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
+		knotd_mod_log(mod, LOG_ERR, "too many forward or stub values");
+		mod_free(m);
+		return KNOT_EINVAL;
+	}
+	read_settings(get_mod, mod, &set, &f, &s, fv, sv);
+	bool differs = false;
+	const char *err = NULL;
+	int rc = aname_knot_shared_acquire(&set, &m->ctx, &differs, &err);
+	knotd_conf_free(&f);
+	knotd_conf_free(&s);
+	if (rc != ANAME_OK) {
+		knotd_mod_log(mod, LOG_ERR, "%s", err);
+		m->ctx = NULL;
+		mod_free(m);
+		return rc == ANAME_ENOMEM ? KNOT_ENOMEM : KNOT_EINVAL;
+	}
+	if (differs) {
+		knotd_mod_log(mod, LOG_WARNING,
+			      "upstream/cache settings differ from those of the "
+			      "shared resolver already running; they are "
+			      "ignored (use identical settings or one "
+			      "mod-aname id for all zones)");
+	}
+	knotd_mod_ctx_set(mod, m);
+
+	int ret = load_aliases(m, mod);
+	for (uint32_t i = 0; ret == KNOT_EOK && i < 4; i++) {
+		ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, aname_answer);
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_ctx_set(mod, NULL);
+		mod_free(m);
+		return ret;
+	}
+	aname_knot_preload_apex(mod, preload_cb, mod);
+	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, libaname %s",
+		      m->n_alias, aname_version(NULL));
+	return KNOT_EOK;
+}
+
+static void aname_unload(knotd_mod_t *mod)
+{
+	struct mod_aname *m = knotd_mod_ctx(mod);
+	if (m != NULL) {
+		mod_free(m);
+	}
+}
+
+KNOTD_MOD_API(aname, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,
+	      aname_load, aname_unload, aname_conf, aname_conf_check);

@@ -1,0 +1,128 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file preload.c
+ * \brief Apex TYPE65401 lookup in the zone file, with Knot's own scanner.
+ *
+ * The path follows knotd's rules for the zone "file" item: relative paths
+ * are under "storage", the default is "%s.zone", and "%s" is the zone name
+ * without its final dot.  Other "%" patterns are not expanded; such zones
+ * simply rely on registration at the first query.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libzscanner/scanner.h>
+
+#include "aname.h"
+#include "preload.h"
+
+#define MAX_APEX_TARGETS 8
+
+struct scan {
+	const knot_dname_t *apex;
+	size_t n;
+	knot_dname_storage_t target[MAX_APEX_TARGETS];
+};
+
+static void on_record(zs_scanner_t *s)
+{
+	struct scan *sc = s->process.data;
+	if (s->r_type != ANAME_RRTYPE_ALIAS || sc->n == MAX_APEX_TARGETS ||
+	    !knot_dname_is_case_equal(s->r_owner, sc->apex)) {
+		return;
+	}
+	if (knot_dname_wire_check(s->r_data, s->r_data + s->r_data_length,
+				  NULL) > 0) {
+		knot_dname_store(sc->target[sc->n++], s->r_data);
+	}
+}
+
+/* Expand knotd's file pattern; false for patterns we do not handle. */
+static bool zone_path(const char *pattern, const char *storage,
+		      const char *zone, char *buf, size_t buflen)
+{
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	snprintf(name, sizeof(name), "%s", zone);
+	size_t zl = strlen(name);
+	if (zl > 1 && name[zl - 1] == '.') {
+		name[zl - 1] = '\0';
+	}
+
+	size_t off = 0;
+	if (pattern[0] != '/') {
+		if (storage == NULL) {
+			return false;
+		}
+		off = (size_t)snprintf(buf, buflen, "%s/", storage);
+	}
+	for (const char *p = pattern; *p != '\0' && off < buflen; p++) {
+		if (*p != '%') {
+			buf[off++] = *p;
+			continue;
+		}
+		p++;
+		if (*p == 's') {
+			off += (size_t)snprintf(buf + off, buflen - off, "%s",
+						name);
+		} else if (*p == '%') {
+			buf[off++] = '%';
+		} else {
+			return false;
+		}
+	}
+	if (off >= buflen) {
+		return false;
+	}
+	buf[off] = '\0';
+	return true;
+}
+
+void aname_knot_preload_apex(knotd_mod_t *mod, aname_knot_preload_cb cb,
+			     void *arg)
+{
+	const knot_dname_t *apex = knotd_mod_zone(mod);
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(zone, apex, sizeof(zone));
+
+	knotd_conf_t file = knotd_conf_zone(mod, (const yp_name_t *)"\x04" "file",
+					    apex);
+	knotd_conf_t storage = knotd_conf_zone(
+		mod, (const yp_name_t *)"\x07" "storage", apex);
+	const char *pattern = file.single.string;
+	if (pattern == NULL || pattern[0] == '\0') {
+		pattern = "%s.zone";
+	}
+	char path[4096];
+	if (!zone_path(pattern, storage.single.string, zone, path,
+		       sizeof(path))) {
+		knotd_mod_log(mod, LOG_DEBUG, "zone file pattern '%s' not "
+			      "expanded; apex ALIAS registered at first query",
+			      pattern);
+		return;
+	}
+
+	struct scan sc = { .apex = apex };
+	zs_scanner_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return;
+	}
+	if (zs_init(s, zone, KNOT_CLASS_IN, 3600) == 0) {
+		if (zs_set_input_file(s, path) == 0 &&
+		    zs_set_processing(s, on_record, NULL, &sc) == 0) {
+			(void)zs_parse_all(s);
+		} else {
+			knotd_mod_log(mod, LOG_DEBUG, "zone file '%s' not "
+				      "readable; apex ALIAS registered at "
+				      "first query", path);
+		}
+		zs_deinit(s);
+	}
+	free(s);
+	for (size_t i = 0; i < sc.n; i++) {
+		cb(arg, sc.target[i]);
+	}
+}
