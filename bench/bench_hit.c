@@ -1,0 +1,466 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file bench_hit.c
+ * \brief Cache hit: aname_cache_lookup() + aname_synth_wire() against a
+ *        cached ub_resolve() and against a bare hash-table lookup, on one
+ *        thread and on every core.
+ *
+ * 1024 targets are served by a private nsd and cached once; then every
+ * repetition runs each contender back to back, so drift on a shared machine
+ * hits all of them alike and the per-repetition ratios stay meaningful.
+ * A library operation is what a synchronous host does per query: look the
+ * target up (FETCH|STALE, the documented fast path), write the sibling A
+ * RRset in wire format, drop the reference.  The floor is an
+ * open-addressing table keyed by the lower-cased name and type: what the
+ * lookup could cost at the very least.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+
+#include "aname.h"
+#include "bench.h"
+
+#define ZONE "bench.test."
+#define NNAMES 1024
+#define LIB_OPS 1000000u
+#define UB_OPS 2000u
+
+static char names[NNAMES][32];
+static uint8_t owner[64];
+static size_t owner_len;
+
+static void write_zone(FILE *f, void *arg)
+{
+	(void)arg;
+	fprintf(f, "$ORIGIN " ZONE "\n$TTL 3600\n"
+		   "@ IN SOA ns.bench.test. h.bench.test. 1 3600 600 86400 3600\n"
+		   "@ IN NS ns\nns IN A 127.0.0.1\n");
+	for (int i = 0; i < NNAMES; i++) {
+		fprintf(f, "w%d IN A 192.0.2.%d\n", i, i % 250 + 1);
+	}
+}
+
+/* ------------------------------------------------------------ the floor */
+
+/* The smallest honest lookup: lower-case the presentation name while
+ * hashing it (FNV-1a), mix in the type, probe linearly, compare. */
+typedef struct {
+	uint64_t hash;
+	uint16_t type;
+	uint8_t len;
+	uint8_t used;
+	uint8_t addr[4];
+	char key[56];
+} floor_slot_t;
+
+#define FLOOR_SLOTS 4096
+static floor_slot_t floor_tab[FLOOR_SLOTS];
+
+static inline uint64_t floor_key(const char *name, uint16_t type, char *key,
+				 size_t *len)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t n = 0;
+	for (; name[n] != 0 && n < 55; n++) {
+		char c = name[n];
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c + 32);
+		}
+		key[n] = c;
+		h = (h ^ (uint8_t)c) * 1099511628211ull;
+	}
+	*len = n;
+	return (h ^ type) * 1099511628211ull;
+}
+
+static const floor_slot_t *floor_lookup(const char *name, uint16_t type)
+{
+	char key[56];
+	size_t len;
+	uint64_t h = floor_key(name, type, key, &len);
+	for (size_t i = h & (FLOOR_SLOTS - 1);; i = (i + 1) & (FLOOR_SLOTS - 1)) {
+		const floor_slot_t *s = &floor_tab[i];
+		if (!s->used) {
+			return NULL;
+		}
+		if (s->hash == h && s->type == type && s->len == len &&
+		    memcmp(s->key, key, len) == 0) {
+			return s;
+		}
+	}
+}
+
+static void floor_insert(const char *name, uint16_t type, const uint8_t *a)
+{
+	char key[56];
+	size_t len;
+	uint64_t h = floor_key(name, type, key, &len);
+	size_t i = h & (FLOOR_SLOTS - 1);
+	while (floor_tab[i].used) {
+		i = (i + 1) & (FLOOR_SLOTS - 1);
+	}
+	floor_tab[i] = (floor_slot_t){ .hash = h, .type = type,
+				       .len = (uint8_t)len, .used = 1 };
+	memcpy(floor_tab[i].key, key, len);
+	memcpy(floor_tab[i].addr, a, 4);
+}
+
+/* ------------------------------------------------------------ workers */
+
+enum kind { K_LIB, K_LIB_HOT, K_LIB_LOOKUP, K_FLOOR, K_UB_SYNC };
+
+typedef struct {
+	enum kind kind;
+	unsigned idx;
+	unsigned ops;
+	aname_ctx_t *ctx;
+	struct ub_ctx *ub;
+	pthread_barrier_t *start;
+	uint64_t sink;
+	uint64_t bad;
+} worker_t;
+
+static void *worker(void *p)
+{
+	worker_t *w = p;
+	uint8_t buf[512];
+	unsigned j = w->idx * 97;
+	pthread_barrier_wait(w->start);
+	for (unsigned i = 0; i < w->ops; i++, j++) {
+		const char *name = names[j & (NNAMES - 1)];
+		aname_result_t *res;
+		size_t len = 0;
+		switch (w->kind) {
+		case K_LIB_HOT:
+			name = names[0];
+			/* fall through */
+		case K_LIB:
+			if (aname_cache_lookup(w->ctx, name, ANAME_RRTYPE_A,
+					       ANAME_LOOKUP_FETCH |
+						       ANAME_LOOKUP_STALE,
+					       &res) != ANAME_OK) {
+				w->bad++;
+				break;
+			}
+			if (aname_synth_wire(res, ANAME_RRTYPE_A, owner,
+					     owner_len, 300, buf, sizeof(buf),
+					     &len) != 1) {
+				w->bad++;
+			}
+			w->sink += len + buf[len - 1];
+			aname_result_unref(res);
+			break;
+		case K_LIB_LOOKUP:
+			if (aname_cache_lookup(w->ctx, name, ANAME_RRTYPE_A,
+					       ANAME_LOOKUP_FETCH |
+						       ANAME_LOOKUP_STALE,
+					       &res) != ANAME_OK) {
+				w->bad++;
+				break;
+			}
+			w->sink += (uintptr_t)res & 0xff;
+			aname_result_unref(res);
+			break;
+		case K_FLOOR: {
+			const floor_slot_t *s = floor_lookup(name,
+							     ANAME_RRTYPE_A);
+			if (s == NULL) {
+				w->bad++;
+			} else {
+				w->sink += s->addr[3];
+			}
+			break;
+		}
+		case K_UB_SYNC: {
+			struct ub_result *r = NULL;
+			if (ub_resolve(w->ub, names[0], 1, 1, &r) != 0 ||
+			    !r->havedata) {
+				w->bad++;
+			}
+			ub_resolve_free(r);
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+/* Run \a nthreads workers of one kind; return ns per operation, counting
+ * every thread's operations (aggregate throughput). */
+static double run(enum kind kind, unsigned nthreads, unsigned ops,
+		  aname_ctx_t *ctx, struct ub_ctx *ub)
+{
+	pthread_t th[64];
+	worker_t w[64];
+	pthread_barrier_t start;
+	pthread_barrier_init(&start, NULL, nthreads + 1);
+	for (unsigned i = 0; i < nthreads; i++) {
+		w[i] = (worker_t){ .kind = kind, .idx = i, .ops = ops,
+				   .ctx = ctx, .ub = ub, .start = &start };
+		pthread_create(&th[i], NULL, worker, &w[i]);
+	}
+	pthread_barrier_wait(&start);
+	uint64_t t0 = bench_now_ns();
+	uint64_t bad = 0;
+	for (unsigned i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		bad += w[i].bad;
+	}
+	uint64_t t1 = bench_now_ns();
+	pthread_barrier_destroy(&start);
+	if (bad) {
+		bench_die("kind %d: %llu operations did not hit", (int)kind,
+			  (unsigned long long)bad);
+	}
+	return (double)(t1 - t0) / ((double)ops * nthreads);
+}
+
+/* What an event-loop host does without libaname: one ub_resolve_async
+ * answered from libunbound's cache, round trip through the worker thread. */
+static void ub_cb(void *arg, int err, struct ub_result *r)
+{
+	*(int *)arg = err == 0 && r && r->havedata ? 1 : -1;
+	ub_resolve_free(r);
+}
+
+static double run_ub_async(struct ub_ctx *ub, unsigned ops)
+{
+	uint64_t t0 = bench_now_ns();
+	for (unsigned i = 0; i < ops; i++) {
+		int done = 0;
+		if (ub_resolve_async(ub, names[0], 1, 1, &done, ub_cb,
+				     NULL) != 0) {
+			bench_die("ub_resolve_async failed");
+		}
+		while (done == 0) {
+			struct pollfd p = { ub_fd(ub), POLLIN, 0 };
+			if (poll(&p, 1, 5000) <= 0) {
+				bench_die("ub_resolve_async: no answer in 5 s");
+			}
+			ub_process(ub);
+		}
+		if (done < 0) {
+			bench_die("ub_resolve_async: cached name failed");
+		}
+	}
+	return (double)(bench_now_ns() - t0) / ops;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int pending;
+
+static void warm_cb(void *arg, int status, const aname_result_t *res)
+{
+	(void)arg;
+	pending--;
+	if (status != ANAME_OK || aname_result_count(res, ANAME_RRTYPE_A) != 1) {
+		bench_die("warm-up resolution failed: %s",
+			  aname_strerror(status));
+	}
+}
+
+static aname_ctx_t *warm_ctx(int port)
+{
+	aname_config_t *cfg = bench_aname_config(ZONE, port);
+	aname_ctx_t *ctx;
+	int rc = aname_ctx_new(&ctx, cfg);
+	aname_config_free(cfg);
+	if (rc != ANAME_OK) {
+		bench_die("aname_ctx_new: %s", aname_strerror(rc));
+	}
+	for (int i = 0; i < NNAMES; i++) {
+		rc = aname_resolve(ctx, names[i], ANAME_RRTYPE_A, 5000,
+				   warm_cb, NULL, NULL);
+		if (rc != ANAME_OK) {
+			bench_die("aname_resolve: %s", aname_strerror(rc));
+		}
+		pending++;
+		/* Stay below the default limit of concurrent fetches. */
+		if (pending >= 128 && aname_wait(ctx, 10000) != ANAME_OK) {
+			bench_die("warm-up did not finish in 10 s");
+		}
+	}
+	if (aname_wait(ctx, 10000) != ANAME_OK || pending != 0) {
+		bench_die("warm-up did not finish in 10 s");
+	}
+	return ctx;
+}
+
+int main(void)
+{
+	unsigned reps = bench_reps();
+	unsigned ncpu = bench_ncpu();
+	if (ncpu > 64) {
+		ncpu = 64;
+	}
+	for (int i = 0; i < NNAMES; i++) {
+		snprintf(names[i], sizeof(names[i]), "w%d." ZONE, i);
+		uint8_t a[4] = { 192, 0, 2, (uint8_t)(i % 250 + 1) };
+		floor_insert(names[i], ANAME_RRTYPE_A, a);
+	}
+	if (aname_name_to_wire("alias.bench.test.", owner, sizeof(owner),
+			       &owner_len) != ANAME_OK) {
+		bench_die("aname_name_to_wire failed");
+	}
+
+	bench_nsd_t nsd;
+	bench_nsd_start(&nsd, ZONE, write_zone, NULL);
+	aname_ctx_t *ctx = warm_ctx(nsd.port);
+	struct ub_ctx *ub = bench_ub_ctx(ZONE, nsd.port);
+	struct ub_result *r = NULL;
+	if (ub_resolve(ub, names[0], 1, 1, &r) != 0 || !r->havedata) {
+		bench_die("ub_resolve %s failed", names[0]);
+	}
+	ub_resolve_free(r);
+
+	enum { LIB1, LIBN, HOTN, LOOK1, FLOOR1, FLOORN, UB1, UBN, UBA, NCOL };
+	static const char *label[NCOL] = {
+		[LIB1] = "lib 1T",  [LIBN] = "lib NT", [HOTN] = "hot NT",
+		[LOOK1] = "lookup 1T", [FLOOR1] = "floor 1T",
+		[FLOORN] = "floor NT", [UB1] = "ub sync 1T",
+		[UBN] = "ub sync NT", [UBA] = "ub async 1T",
+	};
+	double *v[NCOL];
+	for (int c = 0; c < NCOL; c++) {
+		v[c] = calloc(reps, sizeof(double));
+	}
+	double *r_ub = calloc(reps, sizeof(double));
+	double *r_floor = calloc(reps, sizeof(double));
+	double *r_look = calloc(reps, sizeof(double));
+	double *s_lib = calloc(reps, sizeof(double));
+	double *s_hot = calloc(reps, sizeof(double));
+	double *s_floor = calloc(reps, sizeof(double));
+	double *s_ub = calloc(reps, sizeof(double));
+
+	/* Repetition 0 is the warm-up and is not recorded. */
+	for (unsigned rep = 0; rep <= reps; rep++) {
+		double x[NCOL];
+		x[LIB1] = run(K_LIB, 1, LIB_OPS, ctx, NULL);
+		x[LIBN] = run(K_LIB, ncpu, LIB_OPS, ctx, NULL);
+		x[HOTN] = run(K_LIB_HOT, ncpu, LIB_OPS, ctx, NULL);
+		x[LOOK1] = run(K_LIB_LOOKUP, 1, LIB_OPS, ctx, NULL);
+		x[FLOOR1] = run(K_FLOOR, 1, LIB_OPS, ctx, NULL);
+		x[FLOORN] = run(K_FLOOR, ncpu, LIB_OPS, ctx, NULL);
+		x[UB1] = run(K_UB_SYNC, 1, UB_OPS, NULL, ub);
+		x[UBN] = run(K_UB_SYNC, ncpu, UB_OPS / ncpu, NULL, ub);
+		x[UBA] = run_ub_async(ub, UB_OPS);
+		fprintf(stderr, "bench-hit rep %u%s:", rep,
+			rep ? "" : " (warm-up)");
+		for (int c = 0; c < NCOL; c++) {
+			fprintf(stderr, " %s=%.1f", label[c], x[c]);
+		}
+		fputc('\n', stderr);
+		if (rep == 0) {
+			continue;
+		}
+		for (int c = 0; c < NCOL; c++) {
+			v[c][rep - 1] = x[c];
+		}
+		r_ub[rep - 1] = x[UB1] / x[LIB1];
+		r_floor[rep - 1] = x[LIB1] / x[FLOOR1];
+		r_look[rep - 1] = x[LOOK1] / x[FLOOR1];
+		s_lib[rep - 1] = x[LIB1] / x[LIBN];
+		s_hot[rep - 1] = x[LIB1] / x[HOTN];
+		s_floor[rep - 1] = x[FLOOR1] / x[FLOORN];
+		s_ub[rep - 1] = x[UB1] / x[UBN];
+	}
+
+	uint64_t upstream = 0;
+	aname_stats_get(ctx, ANAME_STAT_UPSTREAM_QUERIES, &upstream);
+
+	bench_stat_t st[NCOL];
+	for (int c = 0; c < NCOL; c++) {
+		st[c] = bench_stat(v[c], reps);
+	}
+	bench_stat_t rub = bench_stat(r_ub, reps);
+	bench_stat_t rfl = bench_stat(r_floor, reps);
+	bench_stat_t rlk = bench_stat(r_look, reps);
+	bench_stat_t slib = bench_stat(s_lib, reps);
+	bench_stat_t shot = bench_stat(s_hot, reps);
+	bench_stat_t sfl = bench_stat(s_floor, reps);
+	bench_stat_t sub = bench_stat(s_ub, reps);
+
+	FILE *goals;
+	FILE *md = bench_md_open("hit", &goals);
+	char a[96], b[96], c[96], d[96];
+	fprintf(md,
+		"## 1. Cache hit\n\n"
+		"`make bench-hit` (runs `build/bench/bench_hit`). %u targets "
+		"`w0..w%u.bench.test` are resolved once from a private nsd "
+		"and cached (TTL 3600); then each repetition runs every "
+		"contender back to back. Library and floor: %u operations per "
+		"thread per repetition; libunbound: %u. 1 warm-up + %u "
+		"repetitions; cells are *median [min–max]* over repetitions "
+		"of the mean ns per operation (for N threads: wall time / "
+		"all threads' operations, i.e. aggregate throughput). "
+		"N = %u threads (all online CPUs).\n\n",
+		NNAMES, NNAMES - 1, LIB_OPS, UB_OPS, reps, ncpu);
+	fprintf(md,
+		"| operation | 1 thread, ns/op | %u threads, ns/op (aggregate) | scaling (×) |\n"
+		"|---|---:|---:|---:|\n",
+		ncpu);
+	fprintf(md, "| libaname `aname_cache_lookup` + `aname_synth_wire` + unref, %u names | %s | %s | %s |\n",
+		NNAMES, bench_fmt(a, sizeof(a), st[LIB1], 1),
+		bench_fmt(b, sizeof(b), st[LIBN], 1),
+		bench_fmt(c, sizeof(c), slib, 2));
+	fprintf(md, "| same, every thread on one hot name | | %s | %s |\n",
+		bench_fmt(b, sizeof(b), st[HOTN], 1),
+		bench_fmt(c, sizeof(c), shot, 2));
+	fprintf(md, "| libaname `aname_cache_lookup` + unref only | %s | | |\n",
+		bench_fmt(a, sizeof(a), st[LOOK1], 1));
+	fprintf(md, "| floor: open-addressing hash lookup (lower-case + FNV-1a + probe) | %s | %s | %s |\n",
+		bench_fmt(a, sizeof(a), st[FLOOR1], 1),
+		bench_fmt(b, sizeof(b), st[FLOORN], 1),
+		bench_fmt(c, sizeof(c), sfl, 2));
+	fprintf(md, "| raw libunbound: cached sync `ub_resolve` (thread-mode ctx) | %s | %s | %s |\n",
+		bench_fmt(a, sizeof(a), st[UB1], 0),
+		bench_fmt(b, sizeof(b), st[UBN], 0),
+		bench_fmt(c, sizeof(c), sub, 2));
+	fprintf(md, "| raw libunbound: cached `ub_resolve_async` → poll → `ub_process` round trip | %s | | |\n\n",
+		bench_fmt(a, sizeof(a), st[UBA], 0));
+	fprintf(md,
+		"Ratios (per repetition, then median [min–max]):\n\n"
+		"* cached `ub_resolve` / libaname hit: **%s×** (cached `ub_resolve_async` round trip / libaname hit: %.0f×)\n"
+		"* libaname hit (lookup + synth) / floor: **%s×**; lookup only / floor: %s×\n"
+		"* scaling 1 → %u threads: libaname %s×, hot name %s×, floor %s×, `ub_resolve` %s×\n"
+		"* upstream queries during the whole hit benchmark: %llu (the %u warm-up resolutions; hits send none)\n\n",
+		bench_fmt(a, sizeof(a), rub, 0), st[UBA].median / st[LIB1].median,
+		bench_fmt(b, sizeof(b), rfl, 2), bench_fmt(c, sizeof(c), rlk, 2),
+		ncpu, bench_fmt(a, sizeof(a), slib, 2),
+		bench_fmt(b, sizeof(b), shot, 2), bench_fmt(c, sizeof(c), sfl, 2),
+		bench_fmt(d, sizeof(d), sub, 2), (unsigned long long)upstream,
+		NNAMES);
+
+	bench_goal(goals, "hit ≥ 50× faster than cached ub_resolve",
+		   rub.median >= 50, "%.0f× (median)", rub.median);
+	bench_goal(goals, "hit within 3× of a bare hash lookup",
+		   rfl.median <= 3, "%.2f× (median)", rfl.median);
+	/* Near-linear: at least 80 % of ideal, here on N cores. */
+	bench_goal(goals, "near-linear hit scaling across cores (≥ 0.8 × N)",
+		   slib.median >= 0.8 * ncpu, "%.2f× on %u cores (median)",
+		   slib.median, ncpu);
+	fclose(goals);
+	fclose(md);
+
+	ub_ctx_delete(ub);
+	aname_ctx_free(ctx);
+	bench_nsd_stop(&nsd);
+	for (int i = 0; i < NCOL; i++) {
+		free(v[i]);
+	}
+	free(r_ub);
+	free(r_floor);
+	free(r_look);
+	free(s_lib);
+	free(s_hot);
+	free(s_floor);
+	free(s_ub);
+	return 0;
+}

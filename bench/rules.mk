@@ -1,0 +1,58 @@
+# Benchmarks: included by the top Makefile (see bench/README.md).
+#
+#   make bench            every benchmark (these first, then other components'
+#                         BENCH_TARGETS), then BENCHMARKS.md is assembled
+#   make bench-hit        cache hit vs cached ub_resolve vs a bare hash table
+#   make bench-miss       distinct cold targets: aname_resolve vs ub_resolve_async
+#   make bench-coalesce   10 000 concurrent requests on one cold target
+#   make bench-memory     bytes per cached target at 10 k, 100 k, 1 M entries
+#   make bench-deadline   callback time - deadline against a black hole
+#   make bench-report     assemble BENCHMARKS.md from $(B)/bench/*.md only
+#
+# Not part of "make test": benchmarks take minutes and need a quiet machine.
+
+ABENCH_DIR     = $(B)/bench
+ABENCH_PARTS   = hit miss coalesce memory deadline
+ABENCH_COMMON  = bench/util.c bench/nsd.c bench/setup.c
+# -O2 always: a benchmark of an unoptimised build measures nothing useful.
+ABENCH_CFLAGS  = -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Ibench $(WARN) -pthread
+# Linked against the shared library, as hosts use it; rpath keeps the
+# binaries runnable from any directory without LD_LIBRARY_PATH.
+ABENCH_LIBS    = -L$(B) -laname -lunbound -pthread -Wl,-rpath,'$$ORIGIN/..'
+
+
+BENCH_TARGETS += $(patsubst %,bench-%,$(ABENCH_PARTS)) bench-assemble
+
+.PHONY: bench-deps bench-report bench-assemble $(patsubst %,bench-%,$(ABENCH_PARTS))
+
+$(ABENCH_DIR)/bench_%: bench/bench_%.c $(ABENCH_COMMON) bench/bench.h include/aname.h $(B)/libaname.so
+	@mkdir -p $(@D)
+	$(CC) $(ABENCH_CFLAGS) -o $@ $< $(ABENCH_COMMON) $(ABENCH_LIBS)
+
+bench-deps:
+	@scripts/deps.sh deps/core.txt deps/bench.txt
+
+# One rule per part, so each runs alone; ABENCH_DIR tells the program where
+# to write its <part>.md and <part>.goals.  A part with a bench/<part>.gp
+# gets a PNG plot when gnuplot is there (deps/bench.txt installs it); a
+# missing gnuplot only loses the picture, never the numbers.
+$(patsubst %,bench-%,$(ABENCH_PARTS)): bench-%: bench-deps $(ABENCH_DIR)/bench_%
+	@mkdir -p $(ABENCH_DIR)
+	@start=$$(date +%s.%N); \
+	echo "BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$*"; \
+	BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$* || exit 1; \
+	echo "$$start $$(date +%s.%N)" > $(ABENCH_DIR)/$*.time
+	@if [ -f bench/$*.gp ]; then \
+	    if command -v gnuplot >/dev/null; then \
+	        gnuplot -e "dir='$(ABENCH_DIR)'" bench/$*.gp && echo "plot: $(ABENCH_DIR)/$*.png"; \
+	    else echo "bench: gnuplot not found, no $*.png"; fi; fi
+
+# bench-assemble runs after every other benchmark target, including those
+# that components included after this file append to BENCH_TARGETS: the
+# second expansion reads BENCH_TARGETS once the whole Makefile is parsed.
+.SECONDEXPANSION:
+bench-assemble: $$(filter-out bench-assemble,$$(BENCH_TARGETS))
+	bench/assemble.sh $(ABENCH_DIR) BENCHMARKS.md
+
+bench-report:
+	bench/assemble.sh $(ABENCH_DIR) BENCHMARKS.md
