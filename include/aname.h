@@ -740,9 +740,9 @@ ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,
 	XX(NO_ANSWERS, 8, "no-answers",                                       \
 	   "no resolution has succeeded recently")
 
-/** Health reason codes. */
+/** Health reason codes (ANAME_REASON_OK, ANAME_REASON_UPSTREAM_TIMEOUTS, ...). */
 typedef enum {
-#define ANAME_XX_(name, val, anchor, text) ANAME_HEALTH_##name = (val),
+#define ANAME_XX_(name, val, anchor, text) ANAME_REASON_##name = (val),
 	ANAME_HEALTH_REASON_MAP(ANAME_XX_)
 #undef ANAME_XX_
 } aname_health_reason_t;
@@ -764,39 +764,39 @@ ANAME_API const char *aname_health_reason_name(int reason);
 ANAME_API const char *aname_health_reason_text(int reason);
 
 /**
- * Counters (monotonic, "total") and gauges: (name, value, kind, help).
+ * Counters (monotonic) and gauges: (name, value, metric name, kind, help).
  */
 #define ANAME_STAT_MAP(XX)                                                    \
-	XX(REQUESTS, 0, counter, "resolve and lookup requests")               \
-	XX(HITS_FRESH, 1, counter, "requests answered from a fresh entry")    \
-	XX(HITS_STALE, 2, counter, "requests answered with stale data")       \
-	XX(MISSES, 3, counter, "requests that found no usable entry")         \
-	XX(COALESCED, 4, counter, "requests that joined a resolution")        \
-	XX(UPSTREAM_QUERIES, 5, counter, "resolutions sent to libunbound")    \
-	XX(ANSWERS_NOERROR, 6, counter, "upstream answers with addresses")    \
-	XX(ANSWERS_NODATA, 7, counter, "upstream NODATA answers")             \
-	XX(ANSWERS_NXDOMAIN, 8, counter, "upstream NXDOMAIN answers")         \
-	XX(ANSWERS_SERVFAIL, 9, counter, "upstream SERVFAIL answers")         \
-	XX(ANSWERS_REFUSED, 10, counter, "upstream REFUSED answers")          \
-	XX(ANSWERS_BOGUS, 11, counter, "DNSSEC-bogus answers")                \
-	XX(ANSWERS_MALFORMED, 12, counter, "malformed/over-long answers")     \
-	XX(TIMEOUTS, 13, counter, "requests that hit their deadline")         \
-	XX(CANCELLATIONS, 14, counter, "requests cancelled by the host")      \
-	XX(SHED, 15, counter, "requests or fetches shed under load")          \
-	XX(BACKOFF_SKIPS, 16, counter, "fetches skipped by failure backoff")  \
-	XX(PREFETCHES, 17, counter, "refresh-ahead resolutions started")      \
-	XX(WATCHDOG_RESTARTS, 18, counter, "libunbound contexts replaced")    \
-	XX(EVICTIONS, 19, counter, "cache entries evicted (LRU)")             \
-	XX(INFLIGHT, 20, gauge, "upstream resolutions in flight")             \
-	XX(WAITERS, 21, gauge, "requests waiting for a resolution")           \
-	XX(OLDEST_INFLIGHT_MS, 22, gauge, "age of the oldest resolution, ms") \
-	XX(CACHE_ENTRIES, 23, gauge, "entries in the cache")                  \
-	XX(CACHE_BYTES, 24, gauge, "bytes held by cache entries")             \
-	XX(REGISTERED, 25, gauge, "registered (kept warm) targets")
+	XX(REQUESTS, 0, "requests", counter, "resolve and lookup requests")               \
+	XX(HITS_FRESH, 1, "hits_fresh", counter, "requests answered from a fresh entry")    \
+	XX(HITS_STALE, 2, "hits_stale", counter, "requests answered with stale data")       \
+	XX(MISSES, 3, "misses", counter, "requests that found no usable entry")         \
+	XX(COALESCED, 4, "coalesced", counter, "requests that joined a resolution")        \
+	XX(UPSTREAM_QUERIES, 5, "upstream_queries", counter, "resolutions sent to libunbound")    \
+	XX(ANSWERS_NOERROR, 6, "answers_noerror", counter, "upstream answers with addresses")    \
+	XX(ANSWERS_NODATA, 7, "answers_nodata", counter, "upstream NODATA answers")             \
+	XX(ANSWERS_NXDOMAIN, 8, "answers_nxdomain", counter, "upstream NXDOMAIN answers")         \
+	XX(ANSWERS_SERVFAIL, 9, "answers_servfail", counter, "upstream SERVFAIL answers")         \
+	XX(ANSWERS_REFUSED, 10, "answers_refused", counter, "upstream REFUSED answers")          \
+	XX(ANSWERS_BOGUS, 11, "answers_bogus", counter, "DNSSEC-bogus answers")                \
+	XX(ANSWERS_MALFORMED, 12, "answers_malformed", counter, "malformed/over-long answers")     \
+	XX(TIMEOUTS, 13, "timeouts", counter, "requests that hit their deadline")         \
+	XX(CANCELLATIONS, 14, "cancellations", counter, "requests cancelled by the host")      \
+	XX(SHED, 15, "shed", counter, "requests or fetches shed under load")          \
+	XX(BACKOFF_SKIPS, 16, "backoff_skips", counter, "fetches skipped by failure backoff")  \
+	XX(PREFETCHES, 17, "prefetches", counter, "refresh-ahead resolutions started")      \
+	XX(WATCHDOG_RESTARTS, 18, "watchdog_restarts", counter, "libunbound contexts replaced")    \
+	XX(EVICTIONS, 19, "evictions", counter, "cache entries evicted (LRU)")             \
+	XX(INFLIGHT, 20, "inflight", gauge, "upstream resolutions in flight")             \
+	XX(WAITERS, 21, "waiters", gauge, "requests waiting for a resolution")           \
+	XX(OLDEST_INFLIGHT_MS, 22, "oldest_inflight_ms", gauge, "age of the oldest resolution, ms") \
+	XX(CACHE_ENTRIES, 23, "cache_entries", gauge, "entries in the cache")                  \
+	XX(CACHE_BYTES, 24, "cache_bytes", gauge, "bytes held by cache entries")             \
+	XX(REGISTERED, 25, "registered", gauge, "registered (kept warm) targets")
 
 /** Statistic ids. */
 typedef enum {
-#define ANAME_XX_(name, val, kind, help) ANAME_STAT_##name = (val),
+#define ANAME_XX_(name, val, metric, kind, help) ANAME_STAT_##name = (val),
 	ANAME_STAT_MAP(ANAME_XX_)
 #undef ANAME_XX_
 	ANAME_STAT_COUNT_

@@ -1,0 +1,396 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file cache.c
+ * \brief The TTL cache: sharded hash tables with per-shard LRU.
+ *
+ * Keys are (lower-cased wire name, type).  Values are immutable results
+ * shared by reference, so a hit copies nothing: it takes one shard lock,
+ * bumps a reference count and the entry's LRU position.  Sharding keeps the
+ * hit path free of any context-wide lock, so lookups from many threads
+ * scale (see bench/).  Each entry also remembers the last failure for
+ * backoff (RFC 8767 section 5) and whether a refresh is under way, so that
+ * refresh-ahead starts exactly one fetch.  Time is always a parameter, so
+ * unit tests drive expiry without sleeping.
+ *
+ * Bounds: max_entries is split evenly over the shards; inserting into a
+ * full shard evicts its least recently used entry.  Failure-only entries
+ * count too, so a flood of distinct dead targets cannot grow memory.
+ */
+#include "aname_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+	struct entry *hnext;
+	struct entry *lprev, *lnext; /* LRU: head is most recent */
+	aname_result_t *res;         /* NULL: failure record only */
+	uint64_t fail_ms;            /* 0: no recent failure */
+	int fail_status;
+	bool refreshing;
+	struct aname_cache_key key;
+};
+
+struct shard {
+	pthread_mutex_t lock;
+	struct entry **buckets;
+	size_t mask;
+	size_t count, max;
+	uint64_t bytes;
+	uint64_t evictions;
+	struct entry *head, *tail;
+	uint64_t stats[ANAME_STAT_COUNT_];
+	char pad[64];
+};
+
+struct aname_cache {
+	unsigned n;
+	struct shard shards[];
+};
+
+/* FNV-1a over the lower-cased name and the type: cheap and good enough for
+ * names, whose distribution is not adversarial enough to matter with
+ * per-shard chaining of bounded length. */
+void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
+		      size_t len, uint16_t rrtype)
+{
+	uint64_t h = 1469598103934665603ull;
+	memcpy(key->name, wire, len);
+	aname__name_lower(key->name, len);
+	key->len = (uint8_t)len;
+	key->rrtype = rrtype;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ key->name[i]) * 1099511628211ull;
+	}
+	h = (h ^ (rrtype & 0xff)) * 1099511628211ull;
+	h = (h ^ (rrtype >> 8)) * 1099511628211ull;
+	key->hash = h;
+}
+
+static struct shard *shard_of(struct aname_cache *c,
+			      const struct aname_cache_key *k)
+{
+	return &c->shards[(k->hash >> 32) % c->n];
+}
+
+static bool key_eq(const struct aname_cache_key *a,
+		   const struct aname_cache_key *b)
+{
+	return a->hash == b->hash && a->rrtype == b->rrtype &&
+	       a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
+}
+
+struct aname_cache *aname__cache_new(size_t max_entries, unsigned shards)
+{
+	if (shards == 0) {
+		shards = 1;
+	}
+	if (max_entries < shards) {
+		shards = (unsigned)max_entries;
+	}
+	struct aname_cache *c =
+		calloc(1, sizeof(*c) + shards * sizeof(struct shard));
+	if (c == NULL) {
+		return NULL;
+	}
+	c->n = shards;
+	for (unsigned i = 0; i < shards; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_init(&s->lock, NULL);
+		s->max = (max_entries + shards - 1) / shards;
+		s->mask = 15;
+		s->buckets = calloc(s->mask + 1, sizeof(*s->buckets));
+		if (s->buckets == NULL) {
+			c->n = i + 1;
+			aname__cache_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static size_t entry_bytes(const struct entry *e)
+{
+	return sizeof(*e) - sizeof(e->key.name) + e->key.len +
+	       (e->res != NULL ? aname__result_bytes(e->res) : 0);
+}
+
+void aname__cache_free(struct aname_cache *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < c->n; i++) {
+		struct shard *s = &c->shards[i];
+		struct entry *e = s->head;
+		while (e != NULL) {
+			struct entry *next = e->lnext;
+			aname_result_unref(e->res);
+			free(e);
+			e = next;
+		}
+		free(s->buckets);
+		pthread_mutex_destroy(&s->lock);
+	}
+	free(c);
+}
+
+static struct entry *find(struct shard *s, const struct aname_cache_key *k)
+{
+	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
+	     e = e->hnext) {
+		if (key_eq(&e->key, k)) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static void lru_unlink(struct shard *s, struct entry *e)
+{
+	if (e->lprev != NULL) {
+		e->lprev->lnext = e->lnext;
+	} else {
+		s->head = e->lnext;
+	}
+	if (e->lnext != NULL) {
+		e->lnext->lprev = e->lprev;
+	} else {
+		s->tail = e->lprev;
+	}
+	e->lprev = e->lnext = NULL;
+}
+
+static void lru_push_front(struct shard *s, struct entry *e)
+{
+	e->lprev = NULL;
+	e->lnext = s->head;
+	if (s->head != NULL) {
+		s->head->lprev = e;
+	}
+	s->head = e;
+	if (s->tail == NULL) {
+		s->tail = e;
+	}
+}
+
+static void touch(struct shard *s, struct entry *e)
+{
+	if (s->head != e) {
+		lru_unlink(s, e);
+		lru_push_front(s, e);
+	}
+}
+
+static void remove_entry(struct shard *s, struct entry *e)
+{
+	struct entry **pp = &s->buckets[e->key.hash & s->mask];
+	while (*pp != e) {
+		pp = &(*pp)->hnext;
+	}
+	*pp = e->hnext;
+	lru_unlink(s, e);
+	s->count--;
+	s->bytes -= entry_bytes(e);
+	aname_result_unref(e->res);
+	free(e);
+}
+
+static void grow(struct shard *s)
+{
+	size_t nmask = s->mask * 2 + 1;
+	struct entry **nb = calloc(nmask + 1, sizeof(*nb));
+	if (nb == NULL) {
+		return; /* keep working with longer chains */
+	}
+	for (size_t i = 0; i <= s->mask; i++) {
+		struct entry *e = s->buckets[i];
+		while (e != NULL) {
+			struct entry *next = e->hnext;
+			e->hnext = nb[e->key.hash & nmask];
+			nb[e->key.hash & nmask] = e;
+			e = next;
+		}
+	}
+	free(s->buckets);
+	s->buckets = nb;
+	s->mask = nmask;
+}
+
+/* Find or create the entry for \a k; evicts the LRU entry when full. */
+static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
+{
+	struct entry *e = find(s, k);
+	if (e != NULL) {
+		return e;
+	}
+	if (s->count >= s->max && s->tail != NULL) {
+		remove_entry(s, s->tail);
+		s->evictions++;
+	}
+	e = calloc(1, sizeof(*e) - sizeof(e->key.name) + k->len);
+	if (e == NULL) {
+		return NULL;
+	}
+	/* The key is stored truncated to its length. */
+	e->key.len = k->len;
+	e->key.rrtype = k->rrtype;
+	e->key.hash = k->hash;
+	memcpy(e->key.name, k->name, k->len);
+	e->hnext = s->buckets[k->hash & s->mask];
+	s->buckets[k->hash & s->mask] = e;
+	lru_push_front(s, e);
+	s->count++;
+	s->bytes += entry_bytes(e);
+	if (s->count > (s->mask + 1) * 2) {
+		grow(s);
+	}
+	return e;
+}
+
+void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
+		      uint64_t now_ms, uint32_t max_stale_s,
+		      unsigned prefetch_percent, unsigned backoff_s,
+		      bool claim_refresh, struct aname_cache_probe *out)
+{
+	struct shard *s = shard_of(c, k);
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	s->stats[ANAME_STAT_REQUESTS]++;
+	struct entry *e = find(s, k);
+	if (e == NULL) {
+		s->stats[ANAME_STAT_MISSES]++;
+		pthread_mutex_unlock(&s->lock);
+		/* No entry to mark: the fetch table deduplicates. */
+		out->want_refresh = claim_refresh;
+		return;
+	}
+	if (e->fail_ms != 0 && backoff_s > 0 &&
+	    now_ms < e->fail_ms + (uint64_t)backoff_s * 1000u) {
+		out->in_backoff = true;
+		out->fail_status = e->fail_status;
+	}
+	aname_result_t *r = e->res;
+	if (r != NULL && !aname__result_expired(r, now_ms)) {
+		out->state = ANAME_CACHE_FRESH;
+		out->res = aname_result_ref(r);
+		s->stats[ANAME_STAT_HITS_FRESH]++;
+		uint64_t life = (uint64_t)r->ttl * 1000u;
+		uint64_t left = r->expire_ms - now_ms;
+		if (!e->refreshing && prefetch_percent > 0 &&
+		    left * 100u <= life * prefetch_percent) {
+			out->want_refresh = true;
+		}
+		touch(s, e);
+	} else if (r != NULL && max_stale_s > 0 &&
+		   now_ms < r->expire_ms + (uint64_t)max_stale_s * 1000u) {
+		out->state = ANAME_CACHE_STALE;
+		out->res = aname_result_ref(r);
+		out->want_refresh = !e->refreshing && !out->in_backoff;
+		touch(s, e);
+	} else {
+		s->stats[ANAME_STAT_MISSES]++;
+		out->want_refresh = !e->refreshing && !out->in_backoff;
+	}
+	out->want_refresh = out->want_refresh && claim_refresh;
+	if (out->want_refresh) {
+		e->refreshing = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
+		     aname_result_t *res, uint64_t now_ms)
+{
+	(void)now_ms;
+	struct shard *s = shard_of(c, k);
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = upsert(s, k);
+	if (e == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return ANAME_ENOMEM;
+	}
+	s->bytes -= entry_bytes(e);
+	aname_result_unref(e->res);
+	e->res = aname_result_ref(res);
+	e->fail_ms = 0;
+	e->fail_status = ANAME_OK;
+	e->refreshing = false;
+	s->bytes += entry_bytes(e);
+	touch(s, e);
+	pthread_mutex_unlock(&s->lock);
+	return ANAME_OK;
+}
+
+int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
+		      int status, uint64_t now_ms)
+{
+	struct shard *s = shard_of(c, k);
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = upsert(s, k);
+	if (e == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return ANAME_ENOMEM;
+	}
+	e->fail_ms = now_ms != 0 ? now_ms : 1;
+	e->fail_status = status;
+	e->refreshing = false;
+	pthread_mutex_unlock(&s->lock);
+	return ANAME_OK;
+}
+
+static void set_refreshing(struct aname_cache *c,
+			   const struct aname_cache_key *k, bool on)
+{
+	struct shard *s = shard_of(c, k);
+	pthread_mutex_lock(&s->lock);
+	struct entry *e = find(s, k);
+	if (e != NULL) {
+		e->refreshing = on;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void aname__cache_refresh_done(struct aname_cache *c,
+			       const struct aname_cache_key *k)
+{
+	set_refreshing(c, k, false);
+}
+
+void aname__cache_refresh_started(struct aname_cache *c,
+				  const struct aname_cache_key *k)
+{
+	set_refreshing(c, k, true);
+}
+
+void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
+			uint64_t *bytes, uint64_t *evictions)
+{
+	uint64_t n = 0, b = 0, ev = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		n += s->count;
+		b += s->bytes + (s->mask + 1) * sizeof(*s->buckets);
+		ev += s->evictions;
+		pthread_mutex_unlock(&s->lock);
+	}
+	*entries = n;
+	*bytes = b;
+	*evictions = ev;
+}
+
+uint64_t aname__cache_stat(struct aname_cache *c, int stat)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		sum += s->stats[stat];
+		pthread_mutex_unlock(&s->lock);
+	}
+	return sum;
+}
