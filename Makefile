@@ -88,11 +88,11 @@ check-abi: $(SHLIB)
 # Unit and integration tests link the static archive so they can reach the
 # internal aname__* functions; check-abi covers the shared object.
 TEST_SRC     = $(wildcard tests/test_*.c)
-SUPPORT_SRC  = $(wildcard tests/support/*.c)
-TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra -Werror -g -pthread
+SUPPORT_SRC  = $(wildcard tests/support/*.c) tests/helpers.c
+TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra -Werror -Wno-format-truncation -g -pthread
 TEST_LIBS    = -lcriterion -lunbound -lldns -pthread
 
-$(B)/tests/run: $(TEST_SRC) $(SUPPORT_SRC) $(wildcard tests/support/*.h) $(STLIB)
+$(B)/tests/run: $(TEST_SRC) $(SUPPORT_SRC) $(wildcard tests/support/*.h) tests/helpers.h $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(TEST_SRC) $(SUPPORT_SRC) $(STLIB) $(TEST_LIBS)
 

@@ -1,0 +1,48 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Shared fixtures for the core suite: contexts pointed at a loopback nsd
+ * (or proxy) through stub zones, with a guard stub for "." on a closed
+ * loopback port so that nothing can leave the machine, and a callback
+ * recorder that counts calls.
+ */
+#ifndef TESTS_HELPERS_H
+#define TESTS_HELPERS_H
+
+#include <aname.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "support/servers.h"
+
+/* Optional config tweak applied before the context is created. */
+typedef void (*th_tweak_fn)(aname_config_t *cfg);
+
+/* A config with stubs for example.test and other.test at 127.0.0.1@port,
+ * and "." at a closed loopback port.  Fails the test on error. */
+aname_config_t *th_config(int port);
+/* th_config() + tweak + aname_ctx_new(). */
+aname_ctx_t *th_ctx(int port, th_tweak_fn tweak);
+
+/* What a callback saw; one per request. */
+typedef struct {
+	atomic_int calls;
+	int status;
+	aname_result_t *res; /* own reference, or NULL */
+	int64_t at_ms;
+	pthread_t thread;
+} th_done_t;
+
+void th_on_done(void *arg, int status, const aname_result_t *res);
+void th_done_clear(th_done_t *d);
+
+/* Drive an event-loop context until every request is answered, at most
+ * timeout_ms; fails the test on timeout. */
+void th_run(aname_ctx_t *ctx, int timeout_ms);
+
+/* Resolve one target synchronously through the event loop. */
+int th_resolve(aname_ctx_t *ctx, const char *target, uint16_t type,
+	       unsigned timeout_ms, th_done_t *out);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Resolution against a real nsd serving tests/fixtures/zones: records,
+ * the TTL rule along CNAME chains, negative answers, loops, chain limits
+ * and truncation.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static ts_nsd_t *nsd;
+static aname_ctx_t *ctx;
+
+static void setup(void)
+{
+	nsd = ts_nsd_start(NULL);
+	cr_assert_not_null(nsd, "nsd must start");
+	ctx = th_ctx(ts_nsd_port(nsd), NULL);
+}
+
+static void teardown(void)
+{
+	aname_ctx_free(ctx);
+	ts_server_stop(nsd);
+}
+
+TestSuite(resolve, .init = setup, .fini = teardown, .timeout = 30);
+
+static void addr_str(const aname_result_t *res, uint16_t t, size_t i,
+		     char *buf)
+{
+	uint8_t a[16];
+	int n = aname_result_addr(res, t, i, a, sizeof(a));
+	cr_assert(n == 4 || n == 16);
+	inet_ntop(n == 4 ? AF_INET : AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+Test(resolve, a_records)
+{
+	th_done_t d = {0};
+	char s[INET6_ADDRSTRLEN];
+	cr_assert_eq(th_resolve(ctx, "www.example.test", ANAME_RRTYPE_A, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 2);
+	addr_str(d.res, ANAME_RRTYPE_A, 0, s);
+	cr_assert_str_eq(s, "192.0.2.1");
+	addr_str(d.res, ANAME_RRTYPE_A, 1, s);
+	cr_assert_str_eq(s, "192.0.2.2");
+	cr_assert_eq(aname_result_rcode(d.res, ANAME_RRTYPE_A), 0);
+	uint32_t ttl = aname_result_ttl(d.res, ANAME_RRTYPE_A);
+	cr_assert(ttl <= 300 && ttl >= 298, "ttl %u", ttl);
+	cr_assert_str_eq(aname_result_target(d.res), "www.example.test.");
+	cr_assert_eq(aname_result_stale(d.res), 0);
+	cr_assert_eq(aname_result_status(d.res, ANAME_RRTYPE_AAAA),
+		     ANAME_ENOENT);
+	th_done_clear(&d);
+}
+
+Test(resolve, aaaa_and_both)
+{
+	th_done_t d = {0};
+	char s[INET6_ADDRSTRLEN];
+	cr_assert_eq(th_resolve(ctx, "WWW.Example.TEST.", ANAME_RRTYPE_BOTH, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 2);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_AAAA), 1);
+	addr_str(d.res, ANAME_RRTYPE_AAAA, 0, s);
+	cr_assert_str_eq(s, "2001:db8::1");
+	cr_assert_str_eq(aname_result_target(d.res), "www.example.test.");
+	th_done_clear(&d);
+}
+
+Test(resolve, chain_ttl_is_minimum_along_chain)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "c1.example.test", ANAME_RRTYPE_A, 0, &d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 2);
+	cr_assert_eq(aname_result_chain(d.res, ANAME_RRTYPE_A), 3);
+	uint32_t ttl = aname_result_ttl(d.res, ANAME_RRTYPE_A);
+	cr_assert(ttl <= 50 && ttl >= 48, "chain TTL min is 50, got %u", ttl);
+	cr_assert_eq(aname_synth_ttl(d.res, ANAME_RRTYPE_A, 30), 30);
+	cr_assert(aname_synth_ttl(d.res, ANAME_RRTYPE_A, 3600) <= 50);
+	th_done_clear(&d);
+}
+
+Test(resolve, cross_zone_chain)
+{
+	th_done_t d = {0};
+	char s[INET6_ADDRSTRLEN];
+	cr_assert_eq(th_resolve(ctx, "ext.example.test", ANAME_RRTYPE_A, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 1);
+	addr_str(d.res, ANAME_RRTYPE_A, 0, s);
+	cr_assert_str_eq(s, "198.51.100.7");
+	cr_assert(aname_result_ttl(d.res, ANAME_RRTYPE_A) <= 30);
+	th_done_clear(&d);
+}
+
+Test(resolve, nxdomain_is_success_with_no_records)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "nothere.example.test", ANAME_RRTYPE_A, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_rcode(d.res, ANAME_RRTYPE_A), 3);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 0);
+	uint32_t ttl = aname_result_ttl(d.res, ANAME_RRTYPE_A);
+	cr_assert(ttl <= 300 && ttl >= 298, "RFC 2308 TTL, got %u", ttl);
+	th_done_clear(&d);
+}
+
+Test(resolve, nodata_is_success_with_no_records)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "nodata.example.test", ANAME_RRTYPE_AAAA,
+				0, &d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_rcode(d.res, ANAME_RRTYPE_AAAA), 0);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_AAAA), 0);
+	cr_assert(aname_result_ttl(d.res, ANAME_RRTYPE_AAAA) > 0);
+	th_done_clear(&d);
+}
+
+Test(resolve, dangling_chain_is_nxdomain)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "dangling.example.test", ANAME_RRTYPE_A,
+				0, &d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_rcode(d.res, ANAME_RRTYPE_A), 3);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 0);
+	th_done_clear(&d);
+}
+
+Test(resolve, cname_loop_fails_fast)
+{
+	th_done_t d = {0};
+	int64_t t0 = ts_now_ms();
+	int st = th_resolve(ctx, "loop1.example.test", ANAME_RRTYPE_A, 0, &d);
+	cr_assert(st == ANAME_ESERVFAIL || st == ANAME_OK,
+		  "loop: %s", aname_status_name(st));
+	if (st == ANAME_OK) {
+		cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 0);
+	}
+	cr_assert_lt(ts_now_ms() - t0, 1000, "a loop must not take long");
+	th_done_t e = {0};
+	st = th_resolve(ctx, "self.example.test", ANAME_RRTYPE_A, 0, &e);
+	cr_assert(st == ANAME_ESERVFAIL || st == ANAME_OK);
+	th_done_clear(&d);
+	th_done_clear(&e);
+}
+
+Test(resolve, chain_over_limit_is_eloop)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "l1.example.test", ANAME_RRTYPE_A, 0, &d),
+		     ANAME_ELOOP);
+	cr_assert_null(d.res);
+}
+
+Test(resolve, big_answer_over_tcp)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "big.example.test", ANAME_RRTYPE_A, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 100);
+	th_done_clear(&d);
+}
+
+Test(resolve, bad_names_rejected_without_callback)
+{
+	static const char *bad[] = {
+		"a..b", ".a", "a\\", "a\\25", "a\\256",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test",
+	};
+	th_done_t d = {0};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		aname_qid_t qid = 99;
+		cr_assert_eq(aname_resolve(ctx, bad[i], ANAME_RRTYPE_A, 0,
+					   th_on_done, &d, &qid),
+			     ANAME_EBADNAME, "%s", bad[i]);
+		cr_assert_eq(qid, 0);
+	}
+	cr_assert_eq(aname_resolve(ctx, "www.example.test", 16, 0, th_on_done,
+				   &d, NULL),
+		     ANAME_EINVAL, "TXT is not a supported type");
+	cr_assert_eq(aname_resolve(ctx, "www.example.test", 1, 0, NULL, &d,
+				   NULL),
+		     ANAME_EINVAL);
+	th_run(ctx, 100);
+	cr_assert_eq(atomic_load(&d.calls), 0);
+	uint64_t n = 1;
+	aname_stats_get(ctx, ANAME_STAT_UPSTREAM_QUERIES, &n);
+	cr_assert_eq(n, 0, "bad input changes nothing");
+}
+
+Test(resolve, synthesized_text_and_wire)
+{
+	th_done_t d = {0};
+	char text[512];
+	uint8_t owner[256], wire[512];
+	size_t olen, wlen;
+	cr_assert_eq(th_resolve(ctx, "www.example.test", ANAME_RRTYPE_BOTH, 0,
+				&d),
+		     ANAME_OK);
+	int n = aname_synth_text(d.res, ANAME_RRTYPE_BOTH, "alias.test", 120,
+				 text, sizeof(text));
+	cr_assert_gt(n, 0);
+	cr_assert_str_eq(text, "alias.test.\t120\tIN\tA\t192.0.2.1\n"
+			       "alias.test.\t120\tIN\tA\t192.0.2.2\n"
+			       "alias.test.\t120\tIN\tAAAA\t2001:db8::1\n");
+	cr_assert_eq(aname_name_to_wire("alias.test", owner, sizeof(owner),
+					&olen),
+		     ANAME_OK);
+	cr_assert_eq(aname_synth_wire(d.res, ANAME_RRTYPE_A, owner, olen, 120,
+				      wire, sizeof(wire), &wlen),
+		     2);
+	cr_assert_eq(wlen, 2 * (olen + 10 + 4));
+	th_done_clear(&d);
+}
