@@ -161,6 +161,10 @@ class AsyncRequest:
             fut.set_result(result)
         else:
             fut.set_exception(error_for(status))
+            # The awaiting task reads the exception all the same; marking it
+            # retrieved keeps asyncio from logging "Future exception was
+            # never retrieved" when the task is gone (ECANCELED at exit).
+            fut.exception()
 
     def finish(self):
         """Called exactly once per request, in the loop thread: delivered,

@@ -33,6 +33,9 @@ _STALE_DEFAULTS = (30, 86400, 400)
 _LIMIT_DEFAULTS = (256, 10000)
 _WATCHDOG_DEFAULTS = (1000, 2000)
 
+# aname_resolve() accepts 1 to 600000 ms per request.
+_MAX_REQUEST_MS = 600000
+
 # How long a blocking resolve() waits past its deadline before it gives up
 # on the library's promise and cancels the request itself.
 _GRACE_S = 1.0
@@ -302,8 +305,10 @@ class Resolver:
     # ------------------------------------------------------------ resolving
     def _submit(self, ctx, req, target, code, timeout):
         ms = 0 if timeout is None else _util.millis(timeout, "timeout")
-        if timeout is not None and ms == 0:
-            raise error_for(-17, "timeout %r rounds to 0 ms" % (timeout,))
+        if timeout is not None and not 1 <= ms <= _MAX_REQUEST_MS:
+            # The library says EINVAL; the binding knows it is a range.
+            raise error_for(-17, "timeout %r s: allowed 0.001 to %d s"
+                            % (timeout, _MAX_REQUEST_MS // 1000))
         raw = _util.name(target, "target")
         rid = _requests.add(req)
         qid = ctypes.c_uint64()
