@@ -56,6 +56,10 @@ echo "test-cli: nsd on 127.0.0.1@$NSD (ready in $(sed -n 's/^nsd_start_ms=//p' "
 
 PASS=0
 FAIL=0
+# Stub mode is how hosts usually reach authoritative data; the guard stub
+# for the root points at a closed port so that nothing ever leaves loopback.
+UP=(--stub "example.test=127.0.0.1@$NSD" --stub "other.test=127.0.0.1@$NSD"
+    --stub ".=127.0.0.1@$CLOSED")
 FWD=(--forward "127.0.0.1@$NSD")
 TAB=$'\t'
 
@@ -92,91 +96,100 @@ lines() { [ -z "$OUT" ] && echo 0 || printf '%s\n' "$OUT" | wc -l; }
 errlines() { [ -z "$ERR" ] && echo 0 || printf '%s\n' "$ERR" | wc -l; }
 
 # ------------------------------------------------------------ answers
-run "${FWD[@]}" www.example.test
+run "${UP[@]}" www.example.test
 check "A records, alias TTL above the target TTL" \
 	'[ $RC -eq 0 ] && [ "$OUT" = "www.example.test.${TAB}300${TAB}IN${TAB}A${TAB}192.0.2.1
 www.example.test.${TAB}300${TAB}IN${TAB}A${TAB}192.0.2.2" ] && [ -z "$ERR" ]'
 
-run "${FWD[@]}" --type AAAA www.example.test.
+run "${UP[@]}" --type AAAA www.example.test.
 check "AAAA record" \
 	'[ $RC -eq 0 ] && [ "$OUT" = "www.example.test.${TAB}300${TAB}IN${TAB}AAAA${TAB}2001:db8::1" ]'
 
-run "${FWD[@]}" --type both --owner alias.test. --alias-ttl 120 www.example.test
+run "${UP[@]}" --type both --owner alias.test. --alias-ttl 120 www.example.test
 check "both types at another owner, alias TTL 120 wins" \
 	'[ $RC -eq 0 ] && [ "$(lines)" -eq 3 ] &&
 	 [ "$(printf "%s\n" "$OUT" | grep -c "^alias.test.${TAB}120${TAB}IN${TAB}A${TAB}192.0.2.[12]$")" -eq 2 ] &&
 	 printf "%s\n" "$OUT" | grep -q "^alias.test.${TAB}120${TAB}IN${TAB}AAAA${TAB}2001:db8::1$"'
 
-run "${FWD[@]}" --type BoTh www.example.test
+run "${UP[@]}" --type BoTh www.example.test
 check "--type is case-insensitive" '[ $RC -eq 0 ] && [ "$(lines)" -eq 3 ]'
 
-run "${FWD[@]}" --owner a2.alias.test --alias-ttl 60 c1.example.test
+run "${UP[@]}" --owner a2.alias.test --alias-ttl 60 c1.example.test
 check "CNAME chain: TTL is the minimum along the chain (50)" \
 	'[ $RC -eq 0 ] && [ "$(lines)" -eq 2 ] &&
 	 [ "$(printf "%s\n" "$OUT" | cut -f1,2 | sort -u)" = "a2.alias.test.${TAB}50" ]'
 
-run "${FWD[@]}" --alias-ttl 10 c1.example.test
+run "${UP[@]}" --alias-ttl 10 c1.example.test
 check "CNAME chain: a smaller alias TTL wins (10)" \
 	'[ $RC -eq 0 ] && [ "$(printf "%s\n" "$OUT" | cut -f2 | sort -u)" = "10" ]'
 
-run "${FWD[@]}" ext.example.test
+run "${UP[@]}" ext.example.test
 check "cross-zone CNAME to other.test" \
 	'[ $RC -eq 0 ] && [ "$OUT" = "ext.example.test.${TAB}30${TAB}IN${TAB}A${TAB}198.51.100.7" ]'
 
-run "${FWD[@]}" big.example.test
+run "${UP[@]}" big.example.test
 check "100 A records (TC, then TCP)" \
 	'[ $RC -eq 0 ] && [ "$(lines)" -eq 100 ]'
 
-run "${FWD[@]}" www.example.test ext.example.test c1.example.test v6only.example.test short.example.test
+run "${UP[@]}" www.example.test ext.example.test c1.example.test v6only.example.test short.example.test
 check "several targets at once, printed in argument order, exit 1 for the empty one" \
 	'[ $RC -eq 1 ] && [ "$(printf "%s\n" "$OUT" | cut -f1 | uniq | tr "\n" " ")" = "www.example.test. ext.example.test. c1.example.test. short.example.test. " ] &&
 	 [ "$(errlines)" -eq 1 ] && printf "%s" "$ERR" | grep -q "v6only.example.test.*nodata"'
 
 # ------------------------------------------------------------ empty answers
-run "${FWD[@]}" nodata.example.test
+run "${UP[@]}" nodata.example.test
 check "NODATA: exit 1, nothing on stdout, one line on stderr" \
 	'[ $RC -eq 1 ] && [ -z "$OUT" ] && [ "$(errlines)" -eq 1 ] && printf "%s" "$ERR" | grep -q nodata'
 
-run "${FWD[@]}" nothere.example.test
+run "${UP[@]}" nothere.example.test
 check "NXDOMAIN: exit 1" \
 	'[ $RC -eq 1 ] && [ -z "$OUT" ] && printf "%s" "$ERR" | grep -q nxdomain'
 
-run "${FWD[@]}" dangling.example.test
+run "${UP[@]}" dangling.example.test
 check "CNAME to a missing name: exit 1 (NXDOMAIN)" \
 	'[ $RC -eq 1 ] && printf "%s" "$ERR" | grep -q nxdomain'
 
-run "${FWD[@]}" www.example.test nodata.example.test
+run "${UP[@]}" www.example.test nodata.example.test
 check "one target with data, one without: exit 1" \
 	'[ $RC -eq 1 ] && [ "$(lines)" -eq 2 ]'
 
 # ------------------------------------------------------------ failures
-run "${FWD[@]}" l1.example.test
+run "${UP[@]}" l1.example.test
 check "chain of 10 CNAMEs (limit 8): exit 2" \
 	'[ $RC -eq 2 ] && [ -z "$OUT" ] && [ "$(errlines)" -eq 1 ] && printf "%s" "$ERR" | grep -q "l1.example.test"'
 
-run "${FWD[@]}" --timeout-ms 2000 loop1.example.test
+run "${UP[@]}" --timeout-ms 2000 loop1.example.test
 check "CNAME loop: exit 2" '[ $RC -eq 2 ] && [ "$(errlines)" -eq 1 ]'
 
-run "${FWD[@]}" www.example.test loop1.example.test nodata.example.test
+run "${UP[@]}" www.example.test loop1.example.test nodata.example.test
 check "a failure wins over an empty answer: exit 2" \
 	'[ $RC -eq 2 ] && [ "$(lines)" -eq 2 ] && [ "$(errlines)" -eq 2 ]'
 
-run --forward "127.0.0.1@$BH" --timeout-ms 300 www.example.test
+BHUP=(--stub "example.test=127.0.0.1@$BH" --stub "other.test=127.0.0.1@$BH"
+      --stub ".=127.0.0.1@$CLOSED")
+run "${BHUP[@]}" --timeout-ms 300 www.example.test
 check "black hole: exit 2 within timeout + 500 ms" \
 	'[ $RC -eq 2 ] && [ "$MS" -lt 800 ] && printf "%s" "$ERR" | grep -q ETIMEDOUT'
 
-run --forward "127.0.0.1@$BH" --timeout-ms 300 www.example.test c1.example.test ext.example.test
+run "${BHUP[@]}" --timeout-ms 300 www.example.test c1.example.test ext.example.test
 check "black hole, three targets: all time out together within 800 ms" \
 	'[ $RC -eq 2 ] && [ "$MS" -lt 800 ] && [ "$(errlines)" -eq 3 ]'
 
-# ------------------------------------------------------------ stub mode
-run --stub "example.test=127.0.0.1@$NSD" --stub "other.test=127.0.0.1@$NSD" \
-	--stub ".=127.0.0.1@$CLOSED" --type both www.example.test ext.example.test
-check "stub zones (with a guard stub for the root)" \
+# ------------------------------------------------------------ forward mode
+run "${FWD[@]}" --type both www.example.test ext.example.test
+check "forwarder: answers come from the forwarder" \
 	'[ $RC -eq 0 ] && [ "$(lines)" -eq 4 ]'
 
+run "${FWD[@]}" nothere.example.test
+check "forwarder: NXDOMAIN from the forwarder" \
+	'[ $RC -eq 1 ] && printf "%s" "$ERR" | grep -q nxdomain'
+
+run --forward "127.0.0.1@$BH" --timeout-ms 300 www.example.test
+check "forwarder is a black hole: exit 2 within timeout + 500 ms" \
+	'[ $RC -eq 2 ] && [ "$MS" -lt 800 ] && printf "%s" "$ERR" | grep -q ETIMEDOUT'
+
 # ------------------------------------------------------------ JSON
-run "${FWD[@]}" --json --type both --alias-ttl 100 www.example.test nodata.example.test nothere.example.test
+run "${UP[@]}" --json --type both --alias-ttl 100 www.example.test nodata.example.test nothere.example.test
 printf '%s\n' "$OUT" >"$TMP/json"
 check "JSON is valid (python3 -m json.tool)" \
 	'[ $RC -eq 1 ] && python3 -m json.tool "$TMP/json" >/dev/null'
@@ -195,7 +208,7 @@ assert n["result"] == "nodata" and n["rcode"] == 0 and n["records"] == [], n
 assert x["result"] == "nxdomain" and x["rcode"] == 3 and x["records"] == [], x
 EOF
 
-run --forward "127.0.0.1@$BH" --timeout-ms 100 --json www.example.test
+run "${BHUP[@]}" --timeout-ms 100 --json www.example.test
 printf '%s\n' "$OUT" >"$TMP/json"
 check "JSON for a timeout" python3 - "$TMP/json" <<'EOF'
 import json, sys
@@ -212,7 +225,7 @@ usage_case() {
 	check "usage: $name -> 64, one line on stderr" \
 		'[ $RC -eq 64 ] && [ -z "$OUT" ] && [ "$(errlines)" -eq 1 ]'
 }
-usage_case "no target" "${FWD[@]}"
+usage_case "no target" "${UP[@]}"
 usage_case "unknown option" --bogus www.example.test
 usage_case "missing option value" www.example.test --forward
 usage_case "bad forwarder address" --forward 300.1.1.1 www.example.test
@@ -221,15 +234,15 @@ usage_case "forwarder is a name" --forward localhost www.example.test
 usage_case "stub without =" --stub example.test www.example.test
 usage_case "stub with bad zone" --stub "a..b=127.0.0.1" www.example.test
 usage_case "stub with bad address" --stub "example.test=nowhere" www.example.test
-usage_case "bad type" "${FWD[@]}" --type MX www.example.test
-usage_case "timeout too small" "${FWD[@]}" --timeout-ms 5 www.example.test
-usage_case "timeout not a number" "${FWD[@]}" --timeout-ms 10x www.example.test
-usage_case "negative alias TTL" "${FWD[@]}" --alias-ttl -1 www.example.test
-usage_case "alias TTL above 2^31-1" "${FWD[@]}" --alias-ttl 2147483648 www.example.test
-usage_case "bad owner" "${FWD[@]}" --owner 'a..b' www.example.test
-usage_case "empty label in target" "${FWD[@]}" www..example.test
+usage_case "bad type" "${UP[@]}" --type MX www.example.test
+usage_case "timeout too small" "${UP[@]}" --timeout-ms 5 www.example.test
+usage_case "timeout not a number" "${UP[@]}" --timeout-ms 10x www.example.test
+usage_case "negative alias TTL" "${UP[@]}" --alias-ttl -1 www.example.test
+usage_case "alias TTL above 2^31-1" "${UP[@]}" --alias-ttl 2147483648 www.example.test
+usage_case "bad owner" "${UP[@]}" --owner 'a..b' www.example.test
+usage_case "empty label in target" "${UP[@]}" www..example.test
 usage_case "label over 63 octets" "${FWD[@]}" "$(printf 'a%.0s' $(seq 64)).example.test"
-usage_case "bad target among good ones" "${FWD[@]}" www.example.test 'bad\999.test'
+usage_case "bad target among good ones" "${UP[@]}" www.example.test 'bad\999.test'
 check "usage: the reason names the library error" \
 	'printf "%s" "$ERR" | grep -q "bad.999.test"'
 
