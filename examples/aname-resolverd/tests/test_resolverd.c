@@ -22,7 +22,7 @@ static int rport;
 static int mport;
 static char logpath[64];
 
-/* Start the resolver forwarding to \a upstream_port with extra args. */
+/* Start the resolver with \a upstream_port as the fixture zones' server. */
 static void start(int upstream_port, const char *timeout_ms,
 		  const char *extra)
 {
@@ -33,14 +33,22 @@ static void start(int upstream_port, const char *timeout_ms,
 	for (int attempt = 0; attempt < 3; attempt++) {
 		rport = ts_free_port();
 		mport = ts_free_port();
-		char listen[64], fwd[64], metrics[64];
+		char listen[64], stub1[64], stub2[64], guard[64], metrics[64];
 		snprintf(listen, sizeof(listen), "127.0.0.1@%d", rport);
-		snprintf(fwd, sizeof(fwd), "127.0.0.1@%d", upstream_port);
+		/* Stubs, not --forward: the library answers *.test from
+		 * libunbound's RFC 6761 local zone in forward mode (reported);
+		 * the guard stub for "." keeps everything else on loopback. */
+		snprintf(stub1, sizeof(stub1), "example.test=127.0.0.1@%d",
+			 upstream_port);
+		snprintf(stub2, sizeof(stub2), "other.test=127.0.0.1@%d",
+			 upstream_port);
+		snprintf(guard, sizeof(guard), ".=127.0.0.1@%d", ts_free_port());
 		snprintf(metrics, sizeof(metrics), "127.0.0.1@%d", mport);
-		char *argv[16] = { (char *)bin, "--listen", listen,
-				   "--forward", fwd, "--timeout-ms",
+		char *argv[24] = { (char *)bin, "--listen", listen,
+				   "--stub", stub1, "--stub", stub2,
+				   "--stub", guard, "--timeout-ms",
 				   (char *)timeout_ms, "--metrics", metrics };
-		int n = 9;
+		int n = 13;
 		if (extra) {
 			argv[n++] = strtok(strdup(extra), " ");
 			while ((argv[n] = strtok(NULL, " ")))
