@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 # The harness starts nsd (own temp dir, free port, waits for a SOA answer)
 # and a black hole, and stops both when our pipe to its stdin closes.
 mkfifo "$TMP/ctl"
-"$HARNESS" --nsd --blackhole <"$TMP/ctl" >"$TMP/ports" &
+"$HARNESS" --nsd --blackhole --closed <"$TMP/ctl" >"$TMP/ports" &
 HPID=$!
 exec 3>"$TMP/ctl"
 for _ in $(seq 1 1000); do
@@ -41,6 +41,7 @@ done
 grep -q '^ready$' "$TMP/ports" || { echo "demo: nsd did not start" >&2; exit 1; }
 NSD=$(sed -n 's/^nsd=//p' "$TMP/ports")
 BH=$(sed -n 's/^blackhole=//p' "$TMP/ports")
+CLOSED=$(sed -n 's/^closed=//p' "$TMP/ports")
 echo "== nsd serves example.test and other.test on 127.0.0.1@$NSD" \
      "(ready in $(sed -n 's/^nsd_start_ms=//p' "$TMP/ports") ms)"
 
@@ -49,13 +50,19 @@ step() {
 	shift
 	echo
 	echo "-- $text"
-	echo "\$ aname-resolve $*"
+	local shown="$*"
+	echo "\$ aname-resolve ${shown/"$F"/\$UP}"
 	local rc=0
-	"$BIN" "$@" || rc=$?
+	"$BIN" "$@" 2>"$TMP/err" || rc=$?
+	sed 's/^/stderr: /' "$TMP/err"
 	echo "(exit status $rc)"
 }
 
-F="--forward 127.0.0.1@$NSD"
+# Stub zones send example.test and other.test to nsd; the stub for the root
+# points at a closed port, so nothing can leave the machine.
+F="--stub example.test=127.0.0.1@$NSD --stub other.test=127.0.0.1@$NSD --stub .=127.0.0.1@$CLOSED"
+echo "== every command below uses: $F"
+echo "   (shown as \$UP)"
 # shellcheck disable=SC2086
 {
 step "The zone alias.test has '@ 120 IN ALIAS www.example.test.'.  www has two A
@@ -75,7 +82,7 @@ step "The same four targets, resolved concurrently, as JSON:" \
 	$F --owner alias.test. --alias-ttl 120 --json www.example.test c1.example.test nodata.example.test nothere.example.test
 step "An upstream that never answers (a black hole on @$BH): the library
    gives up at the deadline (300 ms) instead of blocking; exit status 2:" \
-	--forward 127.0.0.1@$BH --timeout-ms 300 --owner alias.test. www.example.test
+	--stub example.test=127.0.0.1@$BH --stub .=127.0.0.1@$CLOSED --timeout-ms 300 --owner alias.test. www.example.test
 }
 echo
 echo "== stopping nsd"

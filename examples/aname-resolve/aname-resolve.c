@@ -228,9 +228,15 @@ static void print_json(const job_t *job, const opts_t *o, int last)
 	} else {
 		printf(", \"rcode\": null");
 	}
-	uint32_t ttl = job->res != NULL
-			       ? aname_synth_ttl(job->res, o->rrtype, o->alias_ttl)
-			       : 0;
+	/* Empty answers carry the target's negative TTL (RFC 2308). */
+	uint32_t ttl = 0;
+	if (job->res != NULL && job_count(job, o->rrtype) > 0) {
+		ttl = aname_synth_ttl(job->res, o->rrtype, o->alias_ttl);
+	} else if (job->res != NULL) {
+		ttl = aname_result_ttl(job->res, o->rrtype == ANAME_RRTYPE_BOTH
+							 ? ANAME_RRTYPE_A
+							 : o->rrtype);
+	}
 	printf(", \"ttl\": %u, \"stale\": %s, \"secure\": %s, \"records\": [",
 	       ttl,
 	       job->res != NULL && aname_result_stale(job->res) ? "true"

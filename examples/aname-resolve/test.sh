@@ -205,6 +205,7 @@ recs = sorted((r["type"], r["address"], r["ttl"]) for r in w["records"])
 assert recs == [("A", "192.0.2.1", 100), ("A", "192.0.2.2", 100),
                 ("AAAA", "2001:db8::1", 100)], recs
 assert n["result"] == "nodata" and n["rcode"] == 0 and n["records"] == [], n
+assert 290 <= n["ttl"] <= 300, n  # the target's negative TTL (SOA minimum 300)
 assert x["result"] == "nxdomain" and x["rcode"] == 3 and x["records"] == [], x
 EOF
 
