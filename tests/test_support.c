@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "helpers.h"
 #include "support/servers.h"
 
 #define T_A 1
@@ -328,4 +329,44 @@ Test(support, wait_until_and_free_port)
 	int p = ts_free_port();
 	cr_expect(gt(int, p, 1023));
 	cr_expect(le(int, p, 65535));
+}
+
+/* The proxy exists for the library's tests: check that libunbound works
+ * through it (UDP, TC then TCP) and sees its faults as the tests assume. */
+Test(support, library_through_proxy)
+{
+	struct px_fixture f;
+	px_setup(&f);
+	aname_ctx_t *ctx = th_ctx(f.port, NULL);
+	th_done_t d = { 0 };
+
+	cr_assert(eq(int, th_resolve(ctx, "www.example.test", ANAME_RRTYPE_A,
+				     2000, &d), ANAME_OK));
+	cr_expect(eq(sz, aname_result_count(d.res, ANAME_RRTYPE_A), 2));
+	cr_expect(ge(u32, ts_proxy_count(f.px, "www.example.test", T_A), 1),
+		  "support: the library's query went through the proxy");
+	th_done_clear(&d);
+
+	cr_assert(eq(int, th_resolve(ctx, "big.example.test", ANAME_RRTYPE_A,
+				     2000, &d), ANAME_OK));
+	cr_expect(eq(sz, aname_result_count(d.res, ANAME_RRTYPE_A), 100),
+		  "support: TC over UDP, then TCP through the proxy");
+	th_done_clear(&d);
+
+	ts_proxy_set_mode(f.px, "short.example.test", TS_MODE_DROP, 0);
+	int rc = th_resolve(ctx, "short.example.test", ANAME_RRTYPE_A, 300, &d);
+	cr_expect(eq(int, rc, ANAME_ETIMEDOUT), "support: DROP -> %s",
+		  aname_status_name(rc));
+	cr_expect(ge(u32, ts_proxy_count(f.px, "short.example.test", T_A), 1));
+	th_done_clear(&d);
+
+	ts_proxy_set_mode(f.px, "v6only.example.test", TS_MODE_SERVFAIL, 0);
+	rc = th_resolve(ctx, "v6only.example.test", ANAME_RRTYPE_AAAA, 2000,
+			&d);
+	cr_expect(eq(int, rc, ANAME_ESERVFAIL), "support: SERVFAIL -> %s",
+		  aname_status_name(rc));
+	th_done_clear(&d);
+
+	aname_ctx_free(ctx);
+	px_teardown(&f);
 }

@@ -1,0 +1,200 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The TTL cache (lib/cache.c) with injected time: no sleeping.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aname_private.h"
+
+static struct aname_cache_key key(const char *name, uint16_t type)
+{
+	uint8_t wire[255];
+	size_t len;
+	struct aname_cache_key k;
+	cr_assert_eq(aname_name_to_wire(name, wire, sizeof(wire), &len),
+		     ANAME_OK);
+	aname__cache_key(&k, wire, len, type);
+	return k;
+}
+
+static aname_result_t *answer(uint32_t ttl, uint64_t now)
+{
+	aname_result_t *r = aname__result_new(ANAME_RRTYPE_A, "t.test.", 1);
+	cr_assert_not_null(r);
+	r->ttl = ttl;
+	r->expire_ms = now + ttl * 1000ull;
+	r->stale_ttl = 30;
+	memcpy(aname__result_addrs(r), "\xc0\x00\x02\x01", 4);
+	return r;
+}
+
+static struct aname_cache_probe get(struct aname_cache *c,
+				    struct aname_cache_key *k, uint64_t now)
+{
+	struct aname_cache_probe p;
+	aname__cache_get(c, k, now, 3600, 10, 30, true, &p);
+	return p;
+}
+
+Test(cache, fresh_until_ttl_then_stale_then_gone)
+{
+	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache_key k = key("T.test", ANAME_RRTYPE_A);
+	struct aname_cache_key k2 = key("t.TEST.", ANAME_RRTYPE_A);
+	aname_result_t *r = answer(100, 1000);
+	cr_assert_eq(aname__cache_put(c, &k, r, 1000), ANAME_OK);
+	aname_result_unref(r);
+
+	struct aname_cache_probe p = get(c, &k2, 1000 + 50 * 1000);
+	cr_assert_eq(p.state, ANAME_CACHE_FRESH, "case-insensitive key");
+	cr_assert_eq(aname__result_ttl_at(p.res, 1000 + 50 * 1000), 50);
+	cr_assert_not(p.want_refresh, "not yet within the last 10 %%");
+	aname_result_unref(p.res);
+
+	p = get(c, &k, 1000 + 95 * 1000);
+	cr_assert_eq(p.state, ANAME_CACHE_FRESH);
+	cr_assert(p.want_refresh, "last 10 %% of the TTL: refresh ahead");
+	aname_result_unref(p.res);
+	p = get(c, &k, 1000 + 96 * 1000);
+	cr_assert_not(p.want_refresh, "only one refresh is claimed");
+	aname_result_unref(p.res);
+	aname__cache_refresh_done(c, &k);
+
+	p = get(c, &k, 1000 + 101 * 1000);
+	cr_assert_eq(p.state, ANAME_CACHE_STALE);
+	cr_assert_eq(aname__result_ttl_at(p.res, 1000 + 101 * 1000), 30,
+		     "stale TTL");
+	aname_result_unref(p.res);
+
+	p = get(c, &k, 1000 + 100 * 1000 + 3600 * 1000 + 1);
+	cr_assert_eq(p.state, ANAME_CACHE_MISS, "past max-stale");
+	cr_assert_null(p.res);
+	aname__cache_free(c);
+}
+
+Test(cache, types_are_separate)
+{
+	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache_key a = key("t.test", ANAME_RRTYPE_A);
+	struct aname_cache_key aaaa = key("t.test", ANAME_RRTYPE_AAAA);
+	aname_result_t *r = answer(100, 0);
+	aname__cache_put(c, &a, r, 0);
+	aname_result_unref(r);
+	struct aname_cache_probe p = get(c, &aaaa, 10);
+	cr_assert_eq(p.state, ANAME_CACHE_MISS);
+	aname__cache_free(c);
+}
+
+Test(cache, failure_backoff_keeps_stale)
+{
+	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache_key k = key("t.test", ANAME_RRTYPE_A);
+	aname_result_t *r = answer(10, 0);
+	aname__cache_put(c, &k, r, 0);
+	aname_result_unref(r);
+	aname__cache_fail(c, &k, ANAME_ETIMEDOUT, 20000);
+	struct aname_cache_probe p = get(c, &k, 21000);
+	cr_assert_eq(p.state, ANAME_CACHE_STALE);
+	cr_assert(p.in_backoff);
+	cr_assert_eq(p.fail_status, ANAME_ETIMEDOUT);
+	cr_assert_not(p.want_refresh, "no upstream query during backoff");
+	aname_result_unref(p.res);
+	p = get(c, &k, 20000 + 30000);
+	cr_assert_not(p.in_backoff, "backoff over after 30 s");
+	cr_assert(p.want_refresh);
+	aname_result_unref(p.res);
+	aname__cache_free(c);
+}
+
+Test(cache, lru_eviction_bounds_entries)
+{
+	struct aname_cache *c = aname__cache_new(64, 1);
+	char name[64];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		struct aname_cache_key k = key(name, ANAME_RRTYPE_A);
+		aname_result_t *r = answer(100, 0);
+		aname__cache_put(c, &k, r, 0);
+		aname_result_unref(r);
+		if (i == 0 || i % 10 == 0) {
+			/* keep n0 hot */
+			struct aname_cache_key k0 = key("n0.test", 1);
+			struct aname_cache_probe p = get(c, &k0, 1);
+			cr_assert_eq(p.state, ANAME_CACHE_FRESH, "i=%d", i);
+			aname_result_unref(p.res);
+		}
+	}
+	uint64_t n, bytes, ev;
+	aname__cache_usage(c, &n, &bytes, &ev);
+	cr_assert_eq(n, 64);
+	cr_assert_eq(ev, 1000 - 64);
+	cr_assert_gt(bytes, 64 * 4);
+	struct aname_cache_key k999 = key("n999.test", 1);
+	struct aname_cache_probe p = get(c, &k999, 1);
+	cr_assert_eq(p.state, ANAME_CACHE_FRESH, "most recent survives");
+	aname_result_unref(p.res);
+	aname__cache_free(c);
+}
+
+Test(cache, results_outlive_eviction)
+{
+	struct aname_cache *c = aname__cache_new(1, 1);
+	struct aname_cache_key k1 = key("a.test", 1), k2 = key("b.test", 1);
+	aname_result_t *r = answer(100, 0);
+	aname__cache_put(c, &k1, r, 0);
+	struct aname_cache_probe p = get(c, &k1, 1);
+	aname__cache_put(c, &k2, r, 0); /* evicts k1 */
+	aname_result_unref(r);
+	cr_assert_eq(aname_result_count(p.res, ANAME_RRTYPE_A), 1);
+	aname_result_unref(p.res);
+	aname__cache_free(c);
+}
+
+struct hammer {
+	struct aname_cache *c;
+	int id;
+};
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	char name[32];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "h%d.test", (i * 7 + h->id) % 300);
+		struct aname_cache_key k = key(name, 1);
+		if (i % 3 == 0) {
+			aname_result_t *r = answer(100, 0);
+			aname__cache_put(h->c, &k, r, 0);
+			aname_result_unref(r);
+		} else {
+			struct aname_cache_probe p = get(h->c, &k, 5);
+			aname_result_unref(p.res);
+			if (p.want_refresh) {
+				aname__cache_refresh_done(h->c, &k);
+			}
+		}
+	}
+	return NULL;
+}
+
+Test(cache, concurrent_put_get, .timeout = 30)
+{
+	struct aname_cache *c = aname__cache_new(128, 8);
+	pthread_t t[4];
+	struct hammer h[4];
+	for (int i = 0; i < 4; i++) {
+		h[i] = (struct hammer){c, i};
+		pthread_create(&t[i], NULL, hammer_main, &h[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+	}
+	uint64_t n, bytes, ev;
+	aname__cache_usage(c, &n, &bytes, &ev);
+	cr_assert_leq(n, 128);
+	aname__cache_free(c);
+}
