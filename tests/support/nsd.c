@@ -29,7 +29,7 @@
 #include "support/sock.h"
 
 #define NSD_BIN "/usr/sbin/nsd"
-#define NSD_READY_MS 5000
+#define NSD_READY_MS 10000
 #define NSD_TRIES 4
 
 static int write_conf(const ts_nsd_t *nsd, const ts_zone_t *zones)

@@ -125,7 +125,7 @@ typedef struct {
  * xfrd state and zone list; it listens on 127.0.0.1 at a free port (UDP and
  * TCP), with rrl-ratelimit 0, server-count 1, no database and no privilege
  * drop.  The call returns only after nsd answered a SOA query over UDP for
- * every zone, or fails after 5 s (printing nsd's log to stderr).  If the port
+ * every zone, or fails after 10 s (printing nsd's log to stderr).  If the port
  * was taken meanwhile, it retries with another port.
  *
  * nsd runs in its own process group and gets SIGKILL if the thread that
