@@ -133,10 +133,16 @@ def _build_config(cfg, kw):
         check(lib.aname_config_set_timeout_ms(
             cfg, _util.millis(kw["timeout"], "timeout")),
             "timeout %r" % (kw["timeout"],))
+    cache_defaults = list(_CACHE_DEFAULTS)
+    if kw["neg_max_ttl"] is None and kw["max_ttl"] is not None:
+        # The negative cap must not exceed the cap: lowering max_ttl alone
+        # lowers the default negative cap with it.
+        cache_defaults[3] = min(cache_defaults[3],
+                                _util.uint(kw["max_ttl"], "max_ttl"))
     _multi(cfg, kw, lib.aname_config_set_cache,
            [("cache_size", _size), ("min_ttl", _util.uint),
             ("max_ttl", _util.uint), ("neg_max_ttl", _util.uint)],
-           _CACHE_DEFAULTS)
+           cache_defaults)
     if kw["max_chain"] is not None:
         check(lib.aname_config_set_max_chain(
             cfg, _util.uint(kw["max_chain"], "max_chain")),

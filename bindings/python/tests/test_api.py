@@ -188,3 +188,23 @@ def test_bad_library_path_fails_import_clearly():
     assert out.returncode != 0
     assert "ImportError: aname: cannot load libaname.so.0 (ANAME_LIBRARY)" \
         in out.stderr
+
+
+def test_sync_request_wakes_its_thread_from_another():
+    """A blocking resolve() polls a per-thread pipe next to the library fd:
+    a callback run by another thread must make it readable."""
+    import select
+    import threading
+    from aname import _requests
+    req = _requests.SyncRequest(aname.A)
+    req.wake.drain()
+    t = threading.Thread(target=req.deliver, args=(-6, None))
+    t.start()
+    t.join()
+    assert req.event.is_set()
+    assert select.select([req.wake.r], [], [], 0)[0] == [req.wake.r]
+    req.wake.drain()
+    req.deliver(-6, None)  # same thread: it is not asleep, no byte
+    assert select.select([req.wake.r], [], [], 0)[0] == []
+    with pytest.raises(aname.Timeout):
+        req.outcome()

@@ -12,6 +12,7 @@ import pytest
 
 import aname
 from aname import _requests
+from aname._aio import LoopDriver
 from conftest import PKG
 
 EX = "example.test."
@@ -123,11 +124,52 @@ def test_waiting_does_not_spin(make_resolver, blackhole):
         with pytest.raises(aname.Timeout):
             await r.resolve_async("spin.bh.test.", "A", timeout=1.0)
 
-    cpu0, t0 = time.process_time(), time.monotonic()
-    run(main())
-    cpu, wall = time.process_time() - cpu0, time.monotonic() - t0
+    runs = []
+    orig = LoopDriver.run
+
+    def counting_run(self):
+        runs.append(time.monotonic())
+        orig(self)
+
+    LoopDriver.run = counting_run
+    try:
+        cpu0, t0 = time.process_time(), time.monotonic()
+        run(main())
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - t0
+    finally:
+        LoopDriver.run = orig
     assert wall >= 0.95
     assert cpu < 0.15, "%.3f s CPU in %.3f s of waiting" % (cpu, wall)
+    # A handful of wake-ups (submit, deadline), not one per millisecond.
+    assert len(runs) < 20, "%d wake-ups in %.3f s" % (len(runs), wall)
+
+
+def test_timer_follows_library_timeout(make_resolver, blackhole):
+    """The one timer is armed at aname_timeout_ms(), re-read after each
+    call: a black-holed request with a 0.8 s deadline arms it ~0.8 s out."""
+    r = bh_resolver(make_resolver, blackhole, watchdog_interval=0)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(
+            r.resolve_async("tm.bh.test.", "A", timeout=0.8))
+        while not _requests.PENDING:
+            await asyncio.sleep(0)
+        # Let the submit wake-up pass, then compare with the library.
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            ms = r.timeout_ms()
+            if ms > 100:
+                break
+        d = r._driver
+        assert d is not None and d.timer is not None
+        assert abs((d.timer.when() - loop.time()) * 1000 - ms) < 15, ms
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert r._driver is None and d.timer is None
+
+    run(main())
 
 
 def test_cancel_cancels_library_request(make_resolver, blackhole):
@@ -282,3 +324,29 @@ print("done")
                 "Fatal Python error"):
         assert bad not in out.stderr, out.stderr
     assert time.monotonic() - t0 < 5
+
+
+def test_log_callback(make_resolver, blackhole, monkeypatch):
+    logs = []
+    r = bh_resolver(make_resolver, blackhole, timeout=0.2,
+                    log=lambda lvl, msg: logs.append((lvl, msg)),
+                    log_level=aname.LOG_INFO)
+    with pytest.raises(aname.Timeout):
+        r.resolve("log.bh.test.", "A")
+    assert any("log.bh.test" in msg and lvl <= aname.LOG_INFO
+               for lvl, msg in logs), logs
+
+    # A sink that raises is reported like any unraisable exception and
+    # breaks nothing.
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+
+    def bad_sink(lvl, msg):
+        raise RuntimeError("sink failed")
+
+    r = bh_resolver(make_resolver, blackhole, timeout=0.2, log=bad_sink,
+                    log_level=aname.LOG_INFO)
+    with pytest.raises(aname.Timeout):
+        r.resolve("log2.bh.test.", "A")
+    assert seen and isinstance(seen[0].exc_value, RuntimeError)
+    assert r.resolve("www." + EX).addresses

@@ -286,3 +286,66 @@ def test_thread_mode_resolve(make_resolver):
     res = r.resolve("c1." + EX, "BOTH")
     assert set(res.addresses) == WWW_A | WWW_AAAA
     assert 0 < res.ttl <= 50
+
+
+def test_stale_answer_when_upstream_is_gone(closed_port):
+    """Serve-stale end to end: a private nsd answers, is killed, the entry
+    expires, and the next resolve returns the old data flagged stale."""
+    from conftest import Nsd, stubs_for
+    server = Nsd().start()
+    try:
+        r = aname.Resolver(stubs=stubs_for(server.port, closed_port),
+                           timeout=0.5, max_ttl=1, stale_ttl=7,
+                           stale_client_timeout=0)
+        with r:
+            fresh = r.resolve("www." + EX, "A")
+            assert not fresh.stale and fresh.ttl <= 1
+            server.stop()
+            deadline = time.monotonic() + 3
+            while r.lookup("www." + EX, "A", fetch=False, stale=False):
+                assert time.monotonic() < deadline, "entry never expired"
+                time.sleep(0.05)
+            res = r.resolve("www." + EX, "A")
+            assert res.stale
+            assert set(res.addresses) == WWW_A
+            assert res.ttl == 7
+            assert res.synthesize("alias.test.", 300).ttl == 7
+            cached = r.lookup("www." + EX, "A", fetch=False, stale=True)
+            assert cached is not None and cached.stale
+    finally:
+        server.cleanup()
+
+
+@pytest.mark.parametrize("thread_mode", [False, True])
+def test_blocking_resolve_from_many_threads(make_resolver, thread_mode):
+    """Event-loop mode: every blocking caller drives the context, so one
+    thread often runs another's callback; the wake-up pipe must hand it
+    over at once (each resolve is bounded well below its deadline)."""
+    import threading
+    r = make_resolver(thread=thread_mode, timeout=2.0)
+    names = ["www", "c1", "ext", "nothere", "nodata"] + \
+        ["mt%d" % i for i in range(20)]
+    errors = []
+    slow = []
+
+    def worker(k):
+        for i in range(40):
+            n = names[(i * 7 + k) % len(names)]
+            t0 = time.monotonic()
+            try:
+                res = r.resolve(n + "." + EX, "A")
+                if n in ("www", "c1") and set(res.addresses) != WWW_A:
+                    errors.append((n, res.addresses))
+            except Exception as e:  # collected, asserted below
+                errors.append((n, e))
+            if time.monotonic() - t0 > 1.0:
+                slow.append(n)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+    assert slow == []
