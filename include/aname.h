@@ -196,7 +196,10 @@ ANAME_API void aname_config_free(aname_config_t *cfg);
 
 /**
  * Send all queries to a recursive forwarder instead of recursing from the
- * root.  Repeatable; libunbound picks among forwarders by RTT.
+ * root.  Repeatable; libunbound picks among forwarders by RTT.  Names under
+ * the special-use domain "test." go to the forwarder too (libunbound would
+ * answer them NXDOMAIN itself); "invalid.", "localhost." and "onion." stay
+ * local.
  *
  * \param[in] addr  "IPv4", "IPv6", or either followed by "@port"
  *                  (e.g. "127.0.0.1@5353", "::1@53").

@@ -79,6 +79,15 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 			return ANAME_ERESOLVER;
 		}
 	}
+	/* "Send all queries to the forwarder" includes RFC 6761 test.
+	 * names, which libunbound would otherwise answer NXDOMAIN itself;
+	 * the forwarder decides.  (invalid., localhost. and onion. stay
+	 * local: they never have answers, and the watchdog probe lives in
+	 * invalid.) */
+	if (cfg->n_forwarders > 0 &&
+	    set_opt(ub, "local-zone:", "test. transparent") != ANAME_OK) {
+		return ANAME_ERESOLVER;
+	}
 	for (size_t i = 0; i < cfg->n_stubs; i++) {
 		char zone[ANAME_TEXT_MAX + 16];
 		if (ub_ctx_set_stub(ub, cfg->stubs[i].zone, cfg->stubs[i].addr,

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -225,4 +226,22 @@ Test(resolve, synthesized_text_and_wire)
 		     2);
 	cr_assert_eq(wlen, 2 * (olen + 10 + 4));
 	th_done_clear(&d);
+}
+
+Test(resolve, forwarder_mode_reaches_test_names)
+{
+	aname_config_t *cfg = aname_config_new();
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_nsd_port(nsd));
+	cr_assert_eq(aname_config_add_forwarder(cfg, addr), ANAME_OK);
+	aname_ctx_t *fctx = NULL;
+	cr_assert_eq(aname_ctx_new(&fctx, cfg), ANAME_OK);
+	aname_config_free(cfg);
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(fctx, "www.example.test", ANAME_RRTYPE_A, 0,
+				&d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 2);
+	th_done_clear(&d);
+	aname_ctx_free(fctx);
 }
