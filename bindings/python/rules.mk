@@ -2,9 +2,9 @@
 # Nothing to compile; the tests need the shared library and its soname link.
 #
 #   make test-python      pytest suite against a real nsd on loopback
-#   make install-python   pip install the package into $(PY_BINDING_PYTHON)
-#                         (offline: --no-build-isolation; not part of
-#                         `make install`, which leaves Python alone)
+#
+# Installing the package is pip's job (see README.md); `make install` leaves
+# Python alone.
 
 # Debian's interpreter: python3-pytest and python3-dnspython live there,
 # whatever python3 comes first in PATH (pyenv, venvs).
@@ -14,7 +14,7 @@ TEST_TARGETS += test-python
 TEST_DEPS    += deps/python.txt
 CLEAN_FILES  += bindings/python/build bindings/python/aname.egg-info
 
-.PHONY: test-python install-python
+.PHONY: test-python
 
 # timeout(1) is a safety net only: the suite itself takes well under a
 # minute, and every wait in it has its own deadline.
@@ -23,7 +23,3 @@ test-python: $(SHLIB) $(B)/$(SONAME)
 	ANAME_LIBRARY=$(abspath $(B)/$(SONAME)) PYTHONDONTWRITEBYTECODE=1 \
 	    timeout -k 10 300 $(PY_BINDING_PYTHON) -m pytest -p no:cacheprovider \
 	    -q -rfE tests
-
-install-python:
-	$(PY_BINDING_PYTHON) -m pip install --no-build-isolation --no-deps \
-	    $(if $(DESTDIR),--root $(DESTDIR)) bindings/python
