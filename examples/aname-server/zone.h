@@ -1,0 +1,82 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Zones for aname-server: RFC 1035 master files parsed with ldns, ALIAS
+ * records included, kept as pre-rendered wire RRsets in a hash table so an
+ * answer is a few memcpy()s.
+ *
+ * ALIAS is written "owner [ttl] [IN] ALIAS target." (ANAME is a synonym)
+ * or in RFC 3597 generic form "TYPE65401 \# len wire-name".  ldns knows
+ * neither keyword, so before ldns sees a line, an ALIAS/ANAME keyword in
+ * type position and its target are rewritten to the generic form (the
+ * target made absolute with the current $ORIGIN).
+ */
+#ifndef ZONE_H
+#define ZONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** One RRset: its records in wire form *without* owner names. */
+typedef struct zrrset {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;            /* smallest TTL in the set */
+	uint8_t *wire;           /* type class ttl rdlen rdata, per record */
+	size_t wlen;
+	struct zrrset *next;
+} zrrset_t;
+
+typedef struct znode {
+	uint8_t name[255];       /* lower-case wire name */
+	uint8_t namelen;
+	zrrset_t *rrsets;
+	const char *alias;       /* ALIAS target (presentation), or NULL */
+	uint32_t alias_ttl;
+	const zrrset_t *alias_rrset;
+	struct znode *hnext;
+} znode_t;
+
+typedef struct zone {
+	char *file;
+	char *origin;            /* apex, presentation */
+	uint8_t apex[255];       /* lower-case wire */
+	size_t apexlen;
+	znode_t **buckets;
+	size_t nbuckets;         /* power of 2 */
+	size_t nnodes;
+	size_t nalias;
+	uint8_t *soa_neg;        /* SOA with owner, TTL = RFC 2308 negative TTL */
+	size_t soa_neg_len;
+} zone_t;
+
+/** All zones being served; immutable, reference-counted, swapped on reload. */
+typedef struct zoneset {
+	zone_t **zones;
+	size_t nzones;
+	char **targets;          /* distinct ALIAS targets */
+	size_t ntargets;
+	unsigned refs;           /* atomic */
+} zoneset_t;
+
+/**
+ * Load every file.  Errors go to stderr as "file:line: message"; on any
+ * error NULL is returned and nothing is kept.  The set starts with one
+ * reference.
+ */
+zoneset_t *zoneset_load(char *const *files, size_t nfiles);
+
+zoneset_t *zoneset_ref(zoneset_t *zs);
+void zoneset_unref(zoneset_t *zs);
+
+/** The zone whose apex is the longest suffix of \a lname, or NULL. */
+const zone_t *zoneset_find(const zoneset_t *zs, const uint8_t *lname,
+			   size_t len);
+
+/** The node for \a lname in \a z, or NULL (NXDOMAIN). */
+const znode_t *zone_lookup(const zone_t *z, const uint8_t *lname, size_t len);
+
+/** The RRset of \a type at \a n, or NULL. */
+const zrrset_t *znode_rrset(const znode_t *n, uint16_t type);
+
+#endif
