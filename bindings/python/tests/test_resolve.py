@@ -349,3 +349,28 @@ def test_blocking_resolve_from_many_threads(make_resolver, thread_mode):
     assert not any(t.is_alive() for t in threads)
     assert errors == []
     assert slow == []
+
+
+def test_forwarder_mode(nsd):
+    """forwarders= instead of stubs (no guard needed: nothing recurses).
+    .test is a built-in local zone of libunbound, answered locally unless
+    made transparent: local_zones= does that."""
+    with aname.Resolver(forwarders=["127.0.0.1@%d" % nsd.port], timeout=2,
+                        local_zones={"test.": "transparent"}) as r:
+        res = r.resolve("c1." + EX, "BOTH")
+        assert set(res.addresses) == WWW_A | {"2001:db8::1"}
+        assert 0 < res.ttl <= 50
+        assert r.resolve("nothere." + EX, "A").nxdomain
+
+
+def test_local_data_is_answered_locally():
+    with aname.Resolver(forwarders=["127.0.0.1@9"], timeout=1,
+                        local_zones={"pinned.test.": "static"},
+                        local_data=["a.pinned.test. 60 IN A 192.0.2.7",
+                                    "a.pinned.test. 60 IN AAAA 2001:db8::7"]
+                        ) as r:
+        res = r.resolve("a.pinned.test.", "BOTH")
+        assert res.records == [aname.Record("A", "192.0.2.7"),
+                               aname.Record("AAAA", "2001:db8::7")]
+        assert 0 < res.ttl <= 60
+        assert r.resolve("b.pinned.test.", "A").nxdomain
