@@ -76,7 +76,7 @@ run() {
 	ERR=$(cat "$TMP/err")
 }
 
-ok() { PASS=$((PASS + 1)); echo "ok   $1"; }
+ok() { PASS=$((PASS + 1)); echo "ok   $1 (${MS:-0} ms)"; }
 bad() {
 	FAIL=$((FAIL + 1))
 	echo "FAIL $1"
