@@ -13,6 +13,8 @@ Keeping the reader registered longer would leave a callback on a loop that
 the host may close or never run again (asyncio.run() per call).
 """
 
+import threading
+
 from .errors import Busy
 
 
@@ -24,6 +26,7 @@ class LoopDriver:
         self.users = 0
         self.timer = None
         self.fd = None
+        self.thread = threading.get_ident()
 
     def acquire(self):
         if self.users == 0:
@@ -39,6 +42,26 @@ class LoopDriver:
         if self.users == 0:
             self.detach()
             self.on_idle(self)
+
+    def detach_from_any_thread(self):
+        """detach() before the context (and its fd) is freed.  The loop owns
+        its selector: when it runs in another thread, detach there and wait,
+        so that the fd number cannot be reused and then unregistered."""
+        if threading.get_ident() == self.thread or not self.loop.is_running():
+            self.detach()
+            return
+        done = threading.Event()
+
+        def job():
+            self.detach()
+            done.set()
+
+        try:
+            self.loop.call_soon_threadsafe(job)
+        except RuntimeError:
+            return  # closed meanwhile: its selector is gone with it
+        # Bounded: the loop may be stuck in a blocking call of its own.
+        done.wait(10)
 
     def detach(self):
         if self.timer is not None:

@@ -253,7 +253,7 @@ class Resolver:
         """Free the context.  Pending requests fail with aname.Cancelled
         (their awaiters see the exception).  Idempotent."""
         if self._driver is not None:
-            self._driver.detach()
+            self._driver.detach_from_any_thread()
         self._finalizer()
 
     @property

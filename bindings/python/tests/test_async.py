@@ -350,3 +350,33 @@ def test_log_callback(make_resolver, blackhole, monkeypatch):
         r.resolve("log2.bh.test.", "A")
     assert seen and isinstance(seen[0].exc_value, RuntimeError)
     assert r.resolve("www." + EX).addresses
+
+
+def test_close_from_another_thread_while_loop_waits(make_resolver,
+                                                    blackhole):
+    """close() in thread B while the loop in thread A awaits: the reader is
+    removed in A before the fd closes, and A's awaiter gets Cancelled."""
+    import threading
+    r = bh_resolver(make_resolver, blackhole)
+    state = {}
+    ready = threading.Event()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(r.resolve_async("x.bh.test."))
+        while not _requests.PENDING:
+            await asyncio.sleep(0)
+        state["fd"] = r.fileno()
+        ready.set()
+        with pytest.raises(aname.Cancelled):
+            await task
+        state["reader_left"] = loop.remove_reader(state["fd"])
+
+    th = threading.Thread(target=run, args=(main(),))
+    th.start()
+    assert ready.wait(5)
+    r.close()
+    th.join(5)
+    assert not th.is_alive()
+    assert state["reader_left"] is False
+    assert not _requests.PENDING
