@@ -371,10 +371,15 @@ local function make_config()
 	return cfg, table.concat(key, ";")
 end
 
+-- The context and the targets this state registered.  One finalizer
+-- releases both, in that order: cdata finalizers run in no fixed order when
+-- pdns closes a Lua state, and unregistering needs a live context.
 local ctx, created
+local registered = {}
 do
 	local cfg, key = make_config()
 	local out = ffi.new("aname_ctx_t *[1]")
+	local release
 	if helper then
 		-- One context per process and configuration, shared by every Lua
 		-- state: one cache, one resolver thread, and a new state (pdns makes
@@ -383,13 +388,20 @@ do
 		if rc < 0 then
 			check(rc, "shared context")
 		end
-		ctx = ffi.gc(out[0], helper.aname_pdns_ctx_release)
 		created = rc == 1
+		release = helper.aname_pdns_ctx_release
 	else
 		check(lib.aname_ctx_new(out, cfg), "context")
-		ctx = ffi.gc(out[0], lib.aname_ctx_free)
 		created = true
+		release = lib.aname_ctx_free
 	end
+	ctx = out[0]
+	_ANAME_GUARD = ffi.gc(ffi.new("char[1]"), function()
+		for target in pairs(registered) do
+			lib.aname_target_unregister(ctx, target, RR_BOTH)
+		end
+		release(ctx)
+	end)
 end
 
 -- ------------------------------------------------------------ zone tables
@@ -398,7 +410,6 @@ end
 -- node = { static = {records}, by_type = { [TYPE] = {records} },
 --          alias = { target=, ttl= } or nil, dn = DNSName }
 local zones, zone_by_name = {}, {}
-local registered = {}
 
 local function load_zone(id, name, path)
 	local recs = parse_zone(path, name)
@@ -478,14 +489,6 @@ do
 		end
 	end
 end
-
--- A Lua state that goes away (pdns drops backends) gives its registrations
--- back before its reference to the context.
-_ANAME_UNREGISTER = ffi.gc(ffi.new("char[1]"), function()
-	for target in pairs(registered) do
-		lib.aname_target_unregister(ctx, target, RR_BOTH)
-	end
-end)
 
 -- Warm start: the state that created the context waits a bounded time
 -- (warm_wait_ms, 1000 by default) for the registered targets, so the first
@@ -653,21 +656,6 @@ function dns_get_domaininfo(domain)
 		return false
 	end
 	return domaininfo(z)
-end
-
--- For tests and operators: `pdns_control bind-...` does not reach lua2, but
--- pdnsutil backend-cmd does: "aname_stats" prints the library counters.
-function aname_stats(_)
-	local names = { "requests", "hits_fresh", "hits_stale", "misses", "coalesced",
-		"upstream_queries" }
-	local v = ffi.new("uint64_t[1]")
-	local parts = {}
-	for i, n in ipairs(names) do
-		if lib.aname_stats_get(ctx, i - 1, v) == 0 then
-			parts[#parts + 1] = n .. "=" .. tostring(tonumber(v[0]))
-		end
-	end
-	return table.concat(parts, " ")
 end
 
 log("info", string.format("serving %d zone(s), %d ALIAS target(s), libaname %s, %s context",

@@ -108,7 +108,8 @@ def main():
     pdnsenv.require(DNSPERF)
 
     env = pdnsenv.Env("bench")
-    results = {}
+    with open("/proc/loadavg") as f:
+        results = {"load": " ".join(f.read().split()[:3])}
     try:
         nsd = env.nsd()
         proxy = env.proxy(nsd)
@@ -129,7 +130,14 @@ def main():
         plain_q = qfile(env, "plain.txt", ["www.pdns.test A"])
         silent_q = qfile(env, "silent.txt", ["silent.pdns.test A"])
 
-        configs = [("unbound", ub), ("aname-resolverd", rd)]
+        # How long unbound takes to give up on the silent target itself.
+        t0 = time.monotonic()
+        resp = pdnsenv.query(ub, "www.silent.test.", "A", timeout=30)
+        results["unbound_silent"] = (
+            time.monotonic() - t0,
+            pdnsenv.dns.rcode.to_text(resp.rcode()) if resp else "no answer")
+
+        configs = [("unbound", ub), ("aname-resolverd", rd), ("black hole", bh)]
         for label, rport in configs:
             port = env.pdns("pdns-" + label, ["launch=bind", "bind-config=" + named,
                                               "resolver=127.0.0.1:%d" % rport,
@@ -139,8 +147,9 @@ def main():
             for n in ("pdns.test.", "chain.pdns.test."):
                 pdnsenv.query(port, n, "A")
                 pdnsenv.query(port, n, "AAAA")
-            runs = [dnsperf(port, alias_q, RUN_S) for _ in range(RUNS)]
-            res = {"alias": runs}
+            res = {}
+            if label != "black hole":
+                res["alias"] = [dnsperf(port, alias_q, RUN_S) for _ in range(RUNS)]
             # 1000 qps at the silent target, then 60 s of plain A
             noise = subprocess.Popen(
                 [DNSPERF, "-s", "127.0.0.1", "-p", str(port), "-d", silent_q,
@@ -173,6 +182,8 @@ def main():
                 return resp is not None and pdnsenv.addresses(resp, ZONE, "A")[0]
             pdnsenv.wait_until(warm, 10, "lua2 warm")
             entry = {"alias": [dnsperf(port, alias_q, RUN_S) for _ in range(RUNS)]}
+            if helper:
+                entry["plain"] = [dnsperf(port, plain_q, RUN_S) for _ in range(RUNS)]
             entry["states"] = pr.logtext().count("[aname-lua2] serving")
             entry["upstream"] = proxy.count("www.example.test.", "A") - before
             entry["rss_kb"] = rss_kb(pr.p.pid)
@@ -189,6 +200,7 @@ def write(path, r):
     L = []
     add = L.append
     add("# PowerDNS 4.7.3 + libaname (bench-powerdns)\n")
+    add("Load average when the run started: %s.\n" % r.get("load", "?"))
     add("One run on this machine (2 cores; dnsperf, pdns, the resolvers and "
         "nsd share them: compare configurations, not capacities). "
         "pdns: bind backend, built-in ALIAS (`expand-alias=yes`), caches off "
@@ -210,10 +222,15 @@ def write(path, r):
 
     add("## 2. Plain A QPS for %d s while %d qps of ALIAS hit a silent upstream\n"
         % (LONG_S, NOISE_QPS))
+    add("The ALIAS clients' view is in the \"noise answers\" column. "
+        "`black hole` = pdns's resolver= itself never answers (reference: the "
+        "failure mode the library exists to avoid). unbound alone answered "
+        "`www.silent.test A` with %s after %.1f s.\n" % (r["unbound_silent"][1],
+                                                       r["unbound_silent"][0]))
     add("| resolver= | overall QPS | median of 5 s intervals | min interval | "
         "lost | ALIAS noise answers | pdns RSS | pdns alive |")
     add("|---|---|---|---|---|---|---|---|")
-    for label in ("unbound", "aname-resolverd"):
+    for label in ("unbound", "aname-resolverd", "black hole"):
         p = r[label]["plain"]
         iv = p["intervals"]
         add("| %s | **%.0f** | %.0f | %.0f | %.1f%% | %s (lost %s%%) | %d MB | %s |" % (
@@ -223,7 +240,7 @@ def write(path, r):
     pr = r["aname-resolverd"]["plain"]["qps"] / max(1.0, r["unbound"]["plain"]["qps"])
     add("\nRatio aname-resolverd / unbound (overall plain A): **%.2f**\n" % pr)
     add("5 s intervals (plain A QPS):\n")
-    for label in ("unbound", "aname-resolverd"):
+    for label in ("unbound", "aname-resolverd", "black hole"):
         add("- %s: %s" % (label, " ".join("%.0f" % x for x in
                                           r[label]["plain"]["intervals"])))
     add("")
@@ -238,6 +255,12 @@ def write(path, r):
         add("| %s | **%.0f** | %s | %d | %d | %d MB |" % (
             k, med(qs), " / ".join("%.0f" % q for q in qs), e["states"],
             e["upstream"], e["rss_kb"] // 1024))
+    plain = [x["qps"] for x in r["lua2"]["shared"]["plain"]]
+    add("\nSame pdns (shared context), plain A `www.pdns.test` from the zone "
+        "file: median **%.0f** (%s): the ALIAS synthesis costs %.0f %% of "
+        "that.\n" % (med(plain), " / ".join("%.0f" % q for q in plain),
+                     100.0 * (1 - med([x["qps"] for x in r["lua2"]["shared"]["alias"]])
+                              / max(1.0, med(plain)))))
     new_ms, free_ms = r["ctx_cost"]
     add("\nOne thread-mode context (aname_ctx_new / aname_ctx_free, median of 20): "
         "%.2f ms / %.2f ms.\n" % (new_ms, free_ms))
