@@ -74,10 +74,12 @@ def free_port():
             u.close()
 
 
-def query(port, name, rdtype, tcp=False, timeout=2.0, want_dnssec=False):
+def query(port, name, rdtype, tcp=False, timeout=2.0, want_dnssec=False,
+          rd=False):
     """One query; returns the dns.message response or None on timeout."""
     q = dns.message.make_query(name, rdtype, want_dnssec=want_dnssec)
-    q.flags &= ~dns.flags.RD
+    if not rd:
+        q.flags &= ~dns.flags.RD
     try:
         if tcp:
             return dns.query.tcp(q, "127.0.0.1", port=port, timeout=timeout)
@@ -420,3 +422,64 @@ class CountingProxy:
             t.join()
         self.sock.close()
         self.up.close()
+
+
+class Noise:
+    """Fixed-rate UDP query load (dnsperf -Q stalls once most queries time
+    out, so it cannot hold 1000 qps at a silent target).  Counts answers by
+    rcode; never waits for them."""
+
+    def __init__(self, port, name, rdtype, qps, sockets=8):
+        self.target = ("127.0.0.1", port)
+        self.qps = qps
+        self.socks = []
+        for _ in range(sockets):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.setblocking(False)
+            self.socks.append(s)
+        q = dns.message.make_query(name, rdtype)
+        q.flags &= ~dns.flags.RD
+        self.wire = bytearray(q.to_wire())
+        self.sent = 0
+        self.rcodes = {}
+        self.stop_ev = threading.Event()
+        self.threads = [threading.Thread(target=self._send, daemon=True),
+                        threading.Thread(target=self._recv, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _send(self):
+        t0 = time.monotonic()
+        while not self.stop_ev.is_set():
+            due = int((time.monotonic() - t0) * self.qps)
+            while self.sent < due:
+                self.wire[0:2] = (self.sent & 0xFFFF).to_bytes(2, "big")
+                try:
+                    self.socks[self.sent % len(self.socks)].sendto(
+                        bytes(self.wire), self.target)
+                except OSError:
+                    pass
+                self.sent += 1
+            time.sleep(0.002)
+
+    def _recv(self):
+        import select
+        while not self.stop_ev.is_set():
+            r, _, _ = select.select(self.socks, [], [], 0.2)
+            for s in r:
+                try:
+                    data = s.recv(4096)
+                except OSError:
+                    continue
+                if len(data) >= 4:
+                    rc = dns.rcode.to_text(data[3] & 0x0F)
+                    self.rcodes[rc] = self.rcodes.get(rc, 0) + 1
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join()
+        for s in self.socks:
+            s.close()
+        return self.sent, dict(self.rcodes)
