@@ -172,7 +172,10 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		      uint64_t now_ms, uint32_t max_stale_s,
 		      unsigned prefetch_percent, unsigned backoff_s,
 		      bool claim_refresh, struct aname_cache_probe *out);
-/* Store an answer (takes no ownership: adds its own reference). */
+/* Store an answer (takes no ownership: adds its own reference).  An answer
+ * that does not extend the entry's life delays the next refresh by
+ * ANAME_REFRESH_RETRY_MS. */
+#define ANAME_REFRESH_RETRY_MS 200
 int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms);
 /* Record a failure for backoff; keeps any stale answer. */
@@ -406,6 +409,8 @@ int aname__ub_replace(struct aname_ctx *ctx, uint64_t now_ms);
 
 /* stats.c */
 uint64_t aname__stat_read(struct aname_ctx *ctx, int stat, uint64_t now_ms);
+/* aname_health() at a given time, so tests can look past the window. */
+int aname__health_at(aname_ctx_t *ctx, uint64_t now_ms, int *reason);
 
 /* Test hooks (static library only; not exported). */
 void aname__debug_stall_resolver(aname_ctx_t *ctx, bool stall);

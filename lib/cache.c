@@ -29,6 +29,7 @@ struct entry {
 	struct entry *lprev, *lnext; /* LRU: head is most recent */
 	aname_result_t *res;         /* NULL: failure record only */
 	uint64_t fail_ms;            /* 0: no recent failure */
+	uint64_t refresh_after_ms;   /* no refresh before this */
 	int fail_status;
 	bool refreshing;
 	struct aname_cache_key key;
@@ -281,6 +282,7 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		uint64_t life = (uint64_t)r->ttl * 1000u;
 		uint64_t left = r->expire_ms - now_ms;
 		if (!e->refreshing && prefetch_percent > 0 &&
+		    now_ms >= e->refresh_after_ms &&
 		    left * 100u <= life * prefetch_percent) {
 			out->want_refresh = true;
 		}
@@ -289,7 +291,8 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		   now_ms < r->expire_ms + (uint64_t)max_stale_s * 1000u) {
 		out->state = ANAME_CACHE_STALE;
 		out->res = aname_result_ref(r);
-		out->want_refresh = !e->refreshing && !out->in_backoff;
+		out->want_refresh = !e->refreshing && !out->in_backoff &&
+				    now_ms >= e->refresh_after_ms;
 		touch(s, e);
 	} else {
 		s->stats[ANAME_STAT_MISSES]++;
@@ -305,13 +308,19 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms)
 {
-	(void)now_ms;
 	struct shard *s = shard_of(c, k);
 	pthread_mutex_lock(&s->lock);
 	struct entry *e = upsert(s, k);
 	if (e == NULL) {
 		pthread_mutex_unlock(&s->lock);
 		return ANAME_ENOMEM;
+	}
+	/* A refresh that did not extend the entry came from libunbound's
+	 * copy (see resolver.c): try again shortly, not on every lookup. */
+	e->refresh_after_ms = 0;
+	if (e->res != NULL && e->res->status == ANAME_OK &&
+	    res->expire_ms <= e->res->expire_ms + 1000u) {
+		e->refresh_after_ms = now_ms + ANAME_REFRESH_RETRY_MS;
 	}
 	s->bytes -= entry_bytes(e);
 	aname_result_unref(e->res);

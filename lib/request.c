@@ -401,8 +401,17 @@ void aname__fetch_answer(struct aname_ctx *ctx, struct aname_fetch *f,
 		} else {
 			aname__cache_refresh_done(ctx->cache, &f->key);
 		}
+		bool expired = aname__result_expired(res, now_ms);
 		while (f->subs != NULL) {
-			sub_end(ctx, f->subs, res, ANAME_OK);
+			struct aname_sub *s = f->subs;
+			/* An answer already expired on arrival (libunbound's
+			 * last second of a cached copy) is no fresher than a
+			 * stale candidate: serve that, marked stale. */
+			if (expired && s->res != NULL) {
+				sub_end_stale(ctx, s, now_ms);
+			} else {
+				sub_end(ctx, s, res, ANAME_OK);
+			}
 		}
 	} else {
 		aname__cache_fail(ctx->cache, &f->key, status, now_ms);
@@ -510,6 +519,8 @@ static bool sub_begin(struct aname_ctx *ctx, struct aname_request *r,
 		if (s->res != NULL) {
 			sub_end_stale(ctx, s, now_ms);
 		} else {
+			aname__stats_event(&ctx->stats, ANAME_EV_FAILURE,
+					   now_ms);
 			sub_end(ctx, s, NULL, p.fail_status);
 		}
 		return false;

@@ -59,9 +59,19 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 	rc |= set_num(ub, "max-query-restarts:", restarts);
 	/* Deterministic address order; hosts may rotate themselves. */
 	rc |= set_opt(ub, "rrset-roundrobin:", "no");
-	/* The library caches and serves stale itself, with its own limits. */
-	rc |= set_opt(ub, "prefetch:", "no");
+	/* The library serves stale itself, with its own limits. */
+	rc |= set_opt(ub, "prefetch:", "yes");
 	rc |= set_opt(ub, "serve-expired:", "no");
+	/* The library's cache is the cache.  libunbound's own would hand a
+	 * refresh-ahead its cached copy back, expiring when ours does; so it
+	 * is kept minimal (a busy context thrashes it), and libunbound's
+	 * prefetch is on, so that a refresh arriving in the last 10 % of a
+	 * TTL makes libunbound fetch anew while it answers from its copy;
+	 * request.c retries such an unextended refresh shortly after.
+	 * (cache-max-ttl would also do it, but it caps the TTLs libunbound
+	 * reports, which the TTL rule needs.) */
+	rc |= set_opt(ub, "msg-cache-size:", "0");
+	rc |= set_opt(ub, "rrset-cache-size:", "0");
 	rc |= set_num(ub, "cache-max-ttl:", cfg->max_ttl);
 	rc |= set_num(ub, "cache-max-negative-ttl:", cfg->neg_max_ttl);
 	/* Loopback forwarders and stubs are normal in tests and in hosts that

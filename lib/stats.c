@@ -213,11 +213,16 @@ static struct verdict judge(struct aname_ctx *ctx, uint64_t now_ms)
 
 int aname_health(aname_ctx_t *ctx, int *reason)
 {
+	return aname__health_at(ctx, aname__now_ms(), reason);
+}
+
+int aname__health_at(aname_ctx_t *ctx, uint64_t now_ms, int *reason)
+{
 	if (ctx == NULL) {
 		return ANAME_EINVAL;
 	}
 	pthread_mutex_lock(&ctx->lock);
-	struct verdict v = judge(ctx, aname__now_ms());
+	struct verdict v = judge(ctx, now_ms);
 	pthread_mutex_unlock(&ctx->lock);
 	if (reason != NULL) {
 		*reason = v.reason;
