@@ -243,10 +243,13 @@ static struct seen_target *seen_add(struct mod_aname *m, knotd_mod_t *mod,
 	if (t == NULL) {
 		t = calloc(1, sizeof(*t));
 		if (t != NULL) {
-			knot_dname_store(t->wire, wire);
-			knot_dname_to_str(t->text, wire, sizeof(t->text));
-			int rc = aname_target_register(m->ctx, t->text,
-						       ANAME_RRTYPE_BOTH);
+			int rc = ANAME_EBADNAME;
+			if (knot_dname_store(t->wire, wire) > 0 &&
+			    knot_dname_to_str(t->text, wire,
+					      sizeof(t->text)) != NULL) {
+				rc = aname_target_register(m->ctx, t->text,
+							   ANAME_RRTYPE_BOTH);
+			}
 			if (rc != ANAME_OK) {
 				knotd_mod_log(mod, LOG_WARNING,
 					      "cannot register target '%s' (%s)",

@@ -37,7 +37,9 @@ static void on_record(zs_scanner_t *s)
 	}
 	if (knot_dname_wire_check(s->r_data, s->r_data + s->r_data_length,
 				  NULL) > 0) {
-		knot_dname_store(sc->target[sc->n++], s->r_data);
+		if (knot_dname_store(sc->target[sc->n], s->r_data) > 0) {
+			sc->n++;
+		}
 	}
 }
 

@@ -1,0 +1,186 @@
+#!/bin/sh
+# test-knot: mod-aname inside Debian's knotd, against a real nsd upstream.
+#
+#   sh bindings/knot/tests/test_knot.sh [BUILD_DIR]
+#
+# Servers and helpers come from setup.sh: nsd serving tests/fixtures/zones
+# (example.test, other.test), a black hole (open socket, never answers) for
+# blackhole.test, and knotd with mod-aname (+ mod-onlinesign on signed.test).
+# Every server is stopped by PID on exit, pass or fail.  Waits poll a
+# condition with a deadline; nothing sleeps blindly.  Ends with
+# "N passed, M failed" and exits non-zero on any failure.
+set -u
+
+B=${1:-build}
+. "$(pwd)/bindings/knot/tests/setup.sh"
+
+# ---------------------------------------------------------------- warm-up
+wait_for 2000 answered knot.test A "$WWW4"
+WARM=$(($(now_ms) - READY))
+check "apex ALIAS answered within 2 s of knotd being ready (took ${WARM} ms)" \
+	answered knot.test A "$WWW4"
+
+# ---------------------------------------------------------------- answers
+out=$(ask knot.test A)
+check "apex A: NOERROR" [ "$(status "$out")" = NOERROR ]
+check "apex A: addresses of www.example.test" [ "$(addrs "$out" A)" = "$WWW4" ]
+t=$(ttl "$out" A)
+check "apex A: TTL min(ALIAS 300, target 300) is 1..300 (got $t)" \
+	in_range "$t" 1 300
+aa_flag() { printf '%s\n' "$1" | grep -q '^;; Flags: qr aa'; }
+check "apex A: authoritative answer" aa_flag "$out"
+out=$(ask knot.test AAAA)
+check "apex AAAA: $WWW6" [ "$(addrs "$out" AAAA)" = "$WWW6" ]
+out=$(ask knot.test MX)
+check "apex MX untouched" [ "$(section ANSWER "$out" | awk '$4 == "MX" { print $5, $6 }')" = "10 mail.knot.test." ]
+out=$(ask www.knot.test A)
+check "plain zone A untouched (192.0.2.80)" [ "$(addrs "$out" A)" = "192.0.2.80" ]
+out=$(ask nothere.knot.test A)
+check "absent name still NXDOMAIN" [ "$(status "$out")" = NXDOMAIN ]
+
+wait_for 2000 answered www2.knot.test A "$WWW4"
+out=$(ask www2.knot.test A)
+check "non-apex config ALIAS A" [ "$(addrs "$out" A)" = "$WWW4" ]
+t=$(ttl "$out" A)
+check "non-apex: default ALIAS TTL 300 caps the TTL (got $t)" in_range "$t" 1 300
+out=$(ask WWW2.Knot.Test AAAA)
+check "non-apex AAAA, mixed-case query" [ "$(addrs "$out" AAAA)" = "$WWW6" ]
+
+wait_for 2000 answered lowttl.knot.test A "$WWW4"
+t=$(ttl "$(ask lowttl.knot.test A)" A)
+check "TTL rule: ALIAS TTL 60 < target 300 gives <= 60 (got $t)" in_range "$t" 1 60
+
+wait_for 2000 answered chain.knot.test A "$WWW4"
+out=$(ask chain.knot.test A)
+t=$(ttl "$out" A)
+check "CNAME chain c1->c2->c3->www answered" [ "$(addrs "$out" A)" = "$WWW4" ]
+check "TTL rule: chain minimum 50 < ALIAS 600 (got $t)" in_range "$t" 1 50
+
+wait_for 2000 answered abs.knot.test A "$WWW4"
+t=$(ttl "$(ask abs.knot.test A)" A)
+check "absolute owner with TTL 120 (got $t)" in_range "$t" 1 120
+
+nodata_ok() {
+	o=$(ask "$1" "$2")
+	[ "$(status "$o")" = NOERROR ] && [ -z "$(section ANSWER "$o")" ] && has_auth_soa "$o"
+}
+wait_for 2000 nodata_ok nodata.knot.test A
+check "target NODATA: NOERROR, empty answer, SOA" nodata_ok nodata.knot.test A
+wait_for 2000 nodata_ok dangling.knot.test A
+check "target NXDOMAIN (dangling CNAME): NOERROR/NODATA with SOA" nodata_ok dangling.knot.test A
+wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
+check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
+check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
+check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+out=$(ask elsewhere.other.zone. A)
+check "alias owner outside the zone is not served" [ "$(status "$out")" = REFUSED ]
+
+# ---------------------------------------------------------------- black hole
+# kdig's own round-trip time ("From ... in X ms") excludes process start-up,
+# which a loaded 2-core machine makes noisy.
+rtt() { printf '%s\n' "$1" | sed -n 's/^;; From .* in \([0-9.]*\) ms$/\1/p'; }
+out=$(ask hung.knot.test A)
+dt=$(rtt "$out")
+check "black-holed target: SERVFAIL" [ "$(status "$out")" = SERVFAIL ]
+# The module's resolution timeout is 3000 ms: a hook that waited for the hung
+# target would hold the query (and its worker) that long.  1000 ms leaves
+# room for a machine busy with other jobs.
+check "black-holed target: answered at once (${dt:-no answer} ms < 1000)" \
+	awk -v w="${dt:-99999}" 'BEGIN { exit !(w < 1000) }'
+# Flood the hung target (500 qps for 3 s) while timing ordinary queries.
+printf 'hung.knot.test A\nhung.knot.test AAAA\n' > "$T/hung.txt"
+dnsperf -s 127.0.0.1 -p "$KNOT_PORT" -d "$T/hung.txt" -Q 500 -l 3 -c 2 \
+	>"$T/flood.out" 2>&1 &
+FLOOD=$!
+PIDS="$PIDS $FLOOD"
+worst=0
+fails=0
+i=0
+while [ $i -lt 40 ]; do
+	for q in "www2.knot.test $WWW4" "www.knot.test 192.0.2.80"; do
+		set -- $q
+		n=$1
+		shift
+		o=$(ask "$n" A)
+		[ "$(addrs "$o" A)" = "$*" ] || fails=$((fails + 1))
+		worst=$(printf '%s %s\n' "$worst" "$(rtt "$o")" | awk '{ print ($2 > $1) ? $2 : $1 }')
+	done
+	i=$((i + 1))
+done
+wait "$FLOOD"
+check "flood ran: dnsperf got answers for the hung target" \
+	grep -q 'Queries completed:.*[1-9]' "$T/flood.out"
+check "while the hung target is flooded, other queries answer (80 queries, $fails failed)" [ "$fails" -eq 0 ]
+check "while flooded, slowest answer took ${worst} ms (< 1000)" \
+	awk -v w="$worst" 'BEGIN { exit !(w < 1000) }'
+out=$(ask hung.knot.test A)
+check "hung target still SERVFAIL (not cached as an answer)" [ "$(status "$out")" = SERVFAIL ]
+
+# ---------------------------------------------------------------- DNSSEC
+signed_ok() { "$TOOLS/rrsig_check" "$KNOT_PORT" signed.test "$1" "$2" >"$T/rrsig.out" 2>&1; }
+wait_for 3000 answered signed.test A "$WWW4"
+out=$(ask signed.test A +dnssec)
+check "onlinesign: apex A synthesized in signed.test" [ "$(addrs "$out" A)" = "$WWW4" ]
+check "onlinesign: apex A carries an RRSIG" [ "$(section ANSWER "$out" | awk '$4 == "RRSIG" && $5 == "A"' | wc -l)" -ge 1 ]
+check "onlinesign: apex A RRSIG validates with the zone DNSKEY" signed_ok signed.test A
+check "onlinesign: apex AAAA RRSIG validates" signed_ok signed.test AAAA
+wait_for 2000 answered www2.signed.test A "$WWW4"
+check "onlinesign: relative config owner applies to signed.test too, signed" signed_ok www2.signed.test A
+
+# ---------------------------------------------------------------- stats
+$KNOTC zone-stats knot.test >"$T/stats.out" 2>&1
+stat() { sed -n "s/.*mod-aname\.$1 *= *\([0-9]*\).*/\1/p" "$T/stats.out" | head -n 1; }
+h=$(stat hits); m=$(stat misses); n=$(stat nodata)
+check "knotc zone-stats: hits counted (${h:-none})" [ "${h:-0}" -gt 0 ]
+check "knotc zone-stats: misses counted (${m:-none})" [ "${m:-0}" -gt 0 ]
+check "knotc zone-stats: nodata counted (${n:-none})" [ "${n:-0}" -gt 0 ]
+
+# ---------------------------------------------------------------- reload
+$KNOTC zone-reload knot.test >"$T/reload.out" 2>&1
+check "knotc zone-reload knot.test" [ $? -eq 0 ]
+wait_for 3000 sh -c "grep -c 'config aliases' '$T/knot.log' | grep -qv '^[012]$'"
+out=$(ask www2.knot.test A)
+check "first query after reload answered from the kept cache" [ "$(addrs "$out" A)" = "$WWW4" ]
+check "apex after reload" answered knot.test A "$WWW4"
+check "knotd alive after reload" kill -0 "$KNOT_PID"
+
+# ---------------------------------------------------------------- stale
+wait_for 3000 answered short.knot.test A 192.0.2.99
+check "short-TTL target answered" answered short.knot.test A 192.0.2.99
+kill "$NSD_PID"
+wait "$NSD_PID" 2>/dev/null
+stale_ok() {
+	o=$(ask short.knot.test A)
+	[ "$(addrs "$o" A)" = 192.0.2.99 ] && [ "$(ttl "$o" A)" = "$STALE_TTL" ]
+}
+wait_for 10000 stale_ok
+check "upstream dead, TTL 2 expired: served stale with stale-ttl $STALE_TTL" stale_ok
+check "upstream dead: long-TTL ALIAS still answered" answered www2.knot.test A "$WWW4"
+
+# ---------------------------------------------------------------- config errors
+badconf() { # badconf 'YAML lines of the mod-aname section' EXPECTED-TEXT
+	printf 'module:\n  - id: mod-aname\n    file: "%s"\nmod-aname:\n  - id: default\n%s\n' \
+		"$MOD" "$1" > "$T/bad.conf"
+	if /usr/sbin/knotc -c "$T/bad.conf" conf-check >"$T/bad.out" 2>&1; then
+		return 1
+	fi
+	grep -q "$2" "$T/bad.out"
+}
+check "conf-check rejects a malformed alias with a clear error" \
+	badconf '    alias: "www2"' 'expected "owner \[ttl\] target."'
+check "conf-check rejects a relative alias target" \
+	badconf '    alias: "www2 www.example.test"' 'target must be absolute'
+check "conf-check rejects a bad alias TTL" \
+	badconf '    alias: "www2 1x www.example.test."' 'bad TTL'
+check "conf-check rejects a duplicate owner" \
+	badconf '    alias: [ "a x.test.", "A y.test." ]' 'given twice'
+check "conf-check rejects a bad forwarder" \
+	badconf '    forward: "not-an-ip@53"' "bad forward 'not-an-ip@53'"
+check "conf-check rejects a stub without '='" \
+	badconf '    stub: "127.0.0.1@53"' 'bad stub'
+check "conf-check rejects an out-of-range timeout" \
+	badconf '    timeout: 5' 'timeout'
+
+check "knotd did not crash" kill -0 "$KNOT_PID"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
