@@ -81,11 +81,15 @@ trap 'rm -f "$tmp"' EXIT
 	echo
 	echo "## Run times"
 	echo
-	echo "| part | seconds |"
-	echo "|---|---:|"
+	echo "A busy machine shows here first: the load average (1, 5, 15 min)"
+	echo "when each part started, against $(nproc) CPUs."
+	echo
+	echo "| part | seconds | load average at start |"
+	echo "|---|---:|---|"
 	for p in $parts; do
 		if [ -f "$dir/$p.time" ]; then
-			awk -v p="$p" '{ printf "| %s | %.0f |\n", p, $2 - $1 }' "$dir/$p.time"
+			load=$(cat "$dir/$p.load" 2>/dev/null || echo "")
+			awk -v p="$p" -v l="$load" '{ printf "| %s | %.0f | %s |\n", p, $2 - $1, l }' "$dir/$p.time"
 		fi
 	done
 	echo

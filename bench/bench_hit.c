@@ -29,7 +29,7 @@
 #define ZONE "bench.test."
 #define NNAMES 1024
 #define LIB_OPS 1000000u
-#define UB_OPS 2000u
+#define UB_OPS 1000u
 
 static char names[NNAMES][32];
 static uint8_t owner[64];

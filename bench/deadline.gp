@@ -9,6 +9,7 @@ set ylabel "share of requests"
 set key right bottom
 set grid
 set yrange [0:1]
+set xrange [-5:*]
 set arrow from 20, graph 0 to 20, graph 1 nohead dt 2 lc rgb "red"
 set label "goal: p99 ≤ 20 ms" at 20.5, 0.1 tc rgb "red"
 plot dir."/deadline.dat" index 0 using 1:2 with lines lw 2 title "event loop, burst", \

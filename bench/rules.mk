@@ -38,6 +38,7 @@ bench-deps:
 # missing gnuplot only loses the picture, never the numbers.
 $(patsubst %,bench-%,$(ABENCH_PARTS)): bench-%: bench-deps $(ABENCH_DIR)/bench_%
 	@mkdir -p $(ABENCH_DIR)
+	@cut -d' ' -f1-3 /proc/loadavg > $(ABENCH_DIR)/$*.load
 	@start=$$(date +%s.%N); \
 	echo "BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$*"; \
 	BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$* || exit 1; \
