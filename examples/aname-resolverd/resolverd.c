@@ -283,10 +283,13 @@ int main(int argc, char **argv)
 	}
 	aname_config_set_log(a.cfg, ANAME_LOG_WARNING, common_log,
 			     (void *)"aname-resolverd");
-	if (common_args(argc, argv, opts, apply, &a) != 0)
+	if (common_args(argc, argv, opts, apply, &a) != 0) {
+		aname_config_free(a.cfg);
 		return 2;
+	}
 	if (a.nlisten == 0) {
 		usage(stderr);
+		aname_config_free(a.cfg);
 		return 2;
 	}
 	if (a.threads > 1)

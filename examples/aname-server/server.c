@@ -237,10 +237,13 @@ int main(int argc, char **argv)
 	}
 	aname_config_set_log(o.cfg, ANAME_LOG_WARNING, common_log,
 			     (void *)"aname-server");
-	if (common_args(argc, argv, optlist, apply, &o) != 0)
+	if (common_args(argc, argv, optlist, apply, &o) != 0) {
+		aname_config_free(o.cfg);
 		return 2;
+	}
 	if (o.nlisten == 0 || o.nzones == 0) {
 		usage(stderr);
+		aname_config_free(o.cfg);
 		return 2;
 	}
 	app.zone_files = o.zones;
@@ -249,6 +252,7 @@ int main(int argc, char **argv)
 	if (!app.zs) {
 		fprintf(stderr, "aname-server: zones did not load, not "
 				"starting\n");
+		aname_config_free(o.cfg);
 		return 1;
 	}
 	if (o.threads > 1)

@@ -127,27 +127,52 @@ static int is_absolute(const char *t, size_t n)
 	return bs % 2 == 0;
 }
 
+/* Join a name written in a zone file with the origin, as ldns would:
+ * "@" is the origin, absolute names stay, relative ones get the origin
+ * appended.  Returns -1 when the result does not fit out. */
+static int absolute_name(const char *t, size_t n, const char *origin,
+			 char *out, size_t outlen)
+{
+	size_t ol = strlen(origin);
+	if (n == 1 && t[0] == '@') {
+		t = origin;
+		n = ol;
+		ol = 0;
+	} else if (is_absolute(t, n) || (ol == 1 && origin[0] == '.')) {
+		ol = 0;    /* nothing to append (the root adds just the dot) */
+	}
+	int dot = ol == 0 && !is_absolute(t, n);
+	if (n + (ol ? 1 + ol : 0) + (size_t)dot + 1 > outlen)
+		return -1;
+	memcpy(out, t, n);
+	if (ol) {
+		out[n] = '.';
+		memcpy(out + n + 1, origin, ol);
+		n += 1 + ol;
+	} else if (dot) {
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+	return 0;
+}
+
 /* "TYPE65401 \# len hex" for an ALIAS target written relative to origin. */
 static int generic_alias(struct pre *p, const char *t, size_t n,
 			 const char *origin)
 {
+	static const char hex[] = "0123456789abcdef";
 	char name[1100];
-	if (n == 1 && t[0] == '@')
-		snprintf(name, sizeof(name), "%s", origin);
-	else if (is_absolute(t, n) || n >= 1000)
-		snprintf(name, sizeof(name), "%.*s", (int)n, t);
-	else
-		snprintf(name, sizeof(name), "%.*s.%s", (int)n, t,
-			 strcmp(origin, ".") ? origin : "");
 	uint8_t wire[256];
 	size_t wl;
-	if (!is_absolute(name, strlen(name)) ||
+	if (absolute_name(t, n, origin, name, sizeof(name)) != 0 ||
 	    aname_name_to_wire(name, wire, sizeof(wire), &wl) != ANAME_OK)
 		return -1;
-	char out[16 + 3 * 256];
+	char out[32 + 2 * sizeof(wire)];
 	int k = snprintf(out, sizeof(out), "TYPE65401 \\# %zu ", wl);
-	for (size_t i = 0; i < wl; i++)
-		k += snprintf(out + k, sizeof(out) - (size_t)k, "%02x", wire[i]);
+	for (size_t i = 0; i < wl; i++) {
+		out[k++] = hex[wire[i] >> 4];
+		out[k++] = hex[wire[i] & 0xf];
+	}
 	return pre_put(p, out, (size_t)k);
 }
 
@@ -165,16 +190,10 @@ static int preprocess(FILE *f, const char *path, struct pre *p)
 		    isspace((unsigned char)line[7])) {
 			i = 7;
 			long o = next_token(line, &i, &ol);
-			if (o >= 0 && ol < sizeof(origin) / 2) {
-				char tmp[1024];
-				if (is_absolute(line + o, ol))
-					snprintf(tmp, sizeof(tmp), "%.*s",
-						 (int)ol, line + o);
-				else
-					snprintf(tmp, sizeof(tmp), "%.*s.%s",
-						 (int)ol, line + o, origin);
+			char tmp[sizeof(origin)];
+			if (o >= 0 && absolute_name(line + o, ol, origin, tmp,
+						    sizeof(tmp)) == 0)
 				memcpy(origin, tmp, sizeof(origin));
-			}
 		}
 		long t = depth == 0 ? type_token(line, &tl) : -1;
 		if (t >= 0 && tl == 5 && (!strncasecmp(line + t, "ALIAS", 5) ||

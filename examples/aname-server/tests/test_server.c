@@ -285,10 +285,10 @@ Test(server, concurrent_clients_on_cold_target_share_one_query)
 	ts_proxy_t *px = ts_proxy_start(ts_nsd_port(nsd));
 	cr_assert_not_null(px);
 	/* The registration at load starts the only resolution; it stays
-	 * in flight for 350 ms (below libunbound's first retransmit at
+	 * in flight for 300 ms (below libunbound's first retransmit at
 	 * 376 ms, so the proxy sees exactly one query), and the burst below
 	 * arrives while it is still cold. */
-	ts_proxy_set_mode(px, "c1.example.test", TS_MODE_DELAY, 350);
+	ts_proxy_set_mode(px, "c1.example.test", TS_MODE_DELAY, 300);
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/aname-srv-cold-%d.zone",
 		 (int)getpid());
@@ -306,11 +306,17 @@ Test(server, concurrent_clients_on_cold_target_share_one_query)
 	cr_expect_eq(answered, 40);
 	cr_expect_eq(good, 40);
 	cr_expect(dc_now_ms() - t0 < 3000);
-	cr_expect_eq(ts_proxy_count(px, "c1.example.test", LDNS_RR_TYPE_A), 1,
-		     "40 clients + registration = 1 upstream query, saw %u",
-		     ts_proxy_count(px, "c1.example.test", LDNS_RR_TYPE_A));
+	/* The library sent one resolution per type (the registration's A
+	 * and AAAA); all 40 clients joined the A one.  At the proxy that
+	 * is one query, or two if libunbound retransmitted it (a slow,
+	 * e.g. sanitizer, build can pass its 376 ms first timeout). */
+	unsigned seen = ts_proxy_count(px, "c1.example.test", LDNS_RR_TYPE_A);
+	cr_expect(seen >= 1 && seen <= 2, "upstream saw %u queries", seen);
 	char *body = NULL;
 	cr_expect_eq(dc_http_get(mport, "/metrics", &body), 200);
+	cr_expect_eq(dc_metric(body, "aname_upstream_queries_total"), 2,
+		     "one resolution per type for 40 clients, saw %f",
+		     dc_metric(body, "aname_upstream_queries_total"));
 	cr_expect(dc_metric(body, "aname_server_alias_deferred_total") >= 20,
 		  "most of the burst waited for the resolution: %f",
 		  dc_metric(body, "aname_server_alias_deferred_total"));
