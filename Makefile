@@ -51,7 +51,7 @@ CLEAN_FILES     =
 TEST_DEPS       = deps/core.txt deps/test.txt
 
 .PHONY: all test check check-asan check-tsan check-valgrind check-abi deps \
-        test-deps install uninstall clean bench demo examples
+        test-deps install install-check uninstall clean bench demo examples
 all: real-all
 
 # ---------------------------------------------------------------- library
@@ -109,11 +109,10 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run $(CRITERION_ARGS)
 
-# TSan: the tests that use threads (suites named thread*, contract, concurrency).
-TSAN_FILTER ?= --filter='@(thread|concurrency|cache)*/*'
-check-tsan:
-	$(MAKE) B=build-tsan CFLAGS="$(SAN_CFLAGS) -fsanitize=thread" LDFLAGS="-fsanitize=thread" build-tsan/tests/run
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/run -j1 $(TSAN_FILTER)
+# TSan: Criterion itself cannot start under ThreadSanitizer here (its
+# arena allocator, Criterion issue #274), so the threaded paths are
+# exercised by the standalone programs in tests/tsan (tests/fuzz/rules.mk).
+check-tsan: check-tsan-programs
 
 check-valgrind: $(B)/tests/run
 	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
@@ -153,7 +152,18 @@ install: $(SHLIB) $(STLIB) $(B)/libaname.pc $(INSTALL_TARGETS)
 	install -m 644 $(B)/libaname.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 man/libaname.3 $(DESTDIR)$(MANDIR)/man3/
 
+# An outside program built with pkg-config against a staged install.
+STAGE = $(CURDIR)/$(B)/stage
+install-check:
+	rm -rf $(STAGE)
+	$(MAKE) install DESTDIR=$(STAGE) PREFIX=/usr/local
+	PKG_CONFIG_PATH=$(STAGE)/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(STAGE) \
+	    sh -c '$(CC) -o $(B)/consumer tests/install/consumer.c $$(pkg-config --cflags --libs libaname)'
+	LD_LIBRARY_PATH=$(STAGE)/usr/local/lib $(B)/consumer
+	@readelf -d $(STAGE)/usr/local/lib/libaname.so | grep -q 'SONAME.*libaname.so.$(ABI)' && echo "install-check: ok (soname libaname.so.$(ABI))"
+
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aname-resolve $(DESTDIR)$(MANDIR)/man1/aname-resolve.1
 	rm -f $(DESTDIR)$(INCLUDEDIR)/aname.h $(DESTDIR)$(INCLUDEDIR)/aname_version.h \
 	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libaname.so $(DESTDIR)$(LIBDIR)/libaname.a \
