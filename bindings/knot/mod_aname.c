@@ -317,13 +317,16 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		return true;
 	}
 	knot_rrset_t rr;
-	if (knot_dname_is_equal(qname, knotd_qdata_zone_name(qdata))) {
+	const knot_dname_t *zone = knotd_qdata_zone_name(qdata);
+	if (zone == NULL) {
+		return false;
+	}
+	if (knot_dname_is_equal(qname, zone)) {
 		rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
 	} else {
 #if ANAME_KNOT_NODE_RRSET
-		if (knotd_qdata_zone_rrset(qdata, knotd_qdata_zone_name(qdata),
-					   qname, ANAME_RRTYPE_ALIAS,
-					   &rr) != KNOT_EOK) {
+		if (knotd_qdata_zone_rrset(qdata, zone, qname,
+					   ANAME_RRTYPE_ALIAS, &rr) != KNOT_EOK) {
 			return false;
 		}
 #else

@@ -25,7 +25,6 @@ endif
 TEST_TARGETS  += test-knot
 BENCH_TARGETS += bench-knot
 TEST_DEPS     += deps/knot.txt
-CLEAN_FILES   +=
 
 .PHONY: test-knot bench-knot
 
