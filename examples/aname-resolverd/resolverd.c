@@ -274,7 +274,8 @@ static const dnsloop_ops_t ops = {
 
 int main(int argc, char **argv)
 {
-	struct app a = { .threads = 1, .timeout_ms = 1500 };
+	/* static: option values from --config stay reachable */
+	static struct app a = { .threads = 1, .timeout_ms = 1500 };
 	dnsloop_block_signals();
 	a.cfg = aname_config_new();
 	if (!a.cfg) {

@@ -19,6 +19,23 @@ static const common_opt_t *find(const common_opt_t *opts, const char *name,
 	return NULL;
 }
 
+/* Option values read from config files, kept for the program's lifetime
+ * (options may keep pointers to them, as they do to argv). */
+static char **kept;
+static size_t nkept;
+
+static char *keep_value(const char *val)
+{
+	char **k = realloc(kept, (nkept + 1) * sizeof(*kept));
+	if (!k)
+		return NULL;
+	kept = k;
+	char *v = strdup(val);
+	if (v)
+		kept[nkept++] = v;
+	return v;
+}
+
 static int load_config(const char *path, const common_opt_t *opts,
 		       common_apply_fn apply, void *app)
 {
@@ -49,10 +66,16 @@ static int load_config(const char *path, const common_opt_t *opts,
 			fprintf(stderr, "%s:%d: '%s' takes %s\n", path, lineno,
 				name, o->has_arg ? "one value" : "no value");
 			rc = -1;
-		} else if (apply(app, name, val) != 0) {
-			fprintf(stderr, "%s:%d: in option '%s'\n", path,
-				lineno, name);
-			rc = -1;
+		} else {
+			char *keep = val ? keep_value(val) : NULL;
+			if (val && !keep) {
+				fprintf(stderr, "%s: out of memory\n", path);
+				rc = -1;
+			} else if (apply(app, name, keep) != 0) {
+				fprintf(stderr, "%s:%d: in option '%s'\n", path,
+					lineno, name);
+				rc = -1;
+			}
 		}
 	}
 	fclose(f);

@@ -226,7 +226,7 @@ static const dnsloop_ops_t ops = {
 int main(int argc, char **argv)
 {
 	static srv_app_t app = { .timeout_ms = 1500 };
-	struct opts o = { .app = &app, .threads = 1, .tcp_idle_ms = 10000,
+	static struct opts o = { .app = &app, .threads = 1, .tcp_idle_ms = 10000,
 			  .tcp_max = 512 };
 	pthread_mutex_init(&app.zmu, NULL);
 	dnsloop_block_signals();

@@ -583,3 +583,49 @@ Test(server, threads_mode_answers)
 	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_AAAA), 100);
 	ldns_pkt_free(p);
 }
+
+Test(server, config_file_options_and_errors)
+{
+	const char *bin = getenv("ANAME_SERVER");
+	cr_assert_not_null(bin);
+	char conf[64];
+	snprintf(conf, sizeof(conf), "/tmp/aname-srv-conf-%d.conf", (int)getpid());
+	sport = ts_free_port();
+	char cwd[512];
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	write_file(conf,
+		   "# aname-server configuration\n"
+		   "listen 127.0.0.1@%d\n"
+		   "zone %s/" SRV_ZONE "   # the test zone\n"
+		   "stub example.test=127.0.0.1@%d\n"
+		   "stub .=127.0.0.1@%d\n"
+		   "include-alias\n",
+		   sport, cwd, ts_nsd_port(nsd), ts_free_port());
+	const char *argv[] = { bin, "--config", conf, NULL };
+	snprintf(logpath, sizeof(logpath), "/tmp/aname-server-test-%d.log",
+		 (int)getpid());
+	spid = dc_spawn((char *const *)argv, logpath);
+	cr_assert_eq(dc_wait_ready(spid, sport, "srv.test", 5000), 0,
+		     "started from the config file");
+	ldns_pkt *p = ask("srv.test", LDNS_RR_TYPE_A, 0);
+	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 2);
+	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, 65401), 1,
+		     "include-alias from the file");
+	ldns_pkt_free(p);
+	stop_server();
+	/* An unknown option on line 3: refused, with file and line. */
+	write_file(conf, "listen 127.0.0.1@%d\nzone " SRV_ZONE "\nfrobnicate 1\n",
+		   ts_free_port());
+	char log[64];
+	snprintf(log, sizeof(log), "/tmp/aname-srv-conf-%d.log", (int)getpid());
+	unlink(log);
+	pid_t pid = dc_spawn((char *const *)argv, log);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	char grep[256];
+	snprintf(grep, sizeof(grep), "grep -q '%s:3: unknown option' %s", conf, log);
+	cr_expect_eq(system(grep), 0, "error names file:line");
+	unlink(log);
+	unlink(conf);
+}
