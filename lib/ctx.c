@@ -242,12 +242,15 @@ static bool in_own_callback(const aname_ctx_t *ctx)
 	return ctx->in_callback && pthread_equal(ctx->cb_thread, pthread_self());
 }
 
+/* Drain first, then re-arm: the other order loses a wake-up written
+ * between the two steps, and a thread sleeping without a deadline would
+ * then never see the work that came with it. */
 static void drain_wakefd(aname_ctx_t *ctx)
 {
 	uint64_t v;
-	atomic_store(&ctx->wake_pending, false);
 	while (read(ctx->wakefd, &v, sizeof(v)) > 0) {
 	}
+	atomic_store(&ctx->wake_pending, false);
 }
 
 /* One round of work; the caller holds process_lock. */
