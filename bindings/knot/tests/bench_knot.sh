@@ -9,9 +9,11 @@
 #   alias   www2.knot.test A  (config ALIAS, answered from the warm cache)
 #   flood   plain A while a second dnsperf sends 1000 qps for an ALIAS
 #           whose target is black-holed (SERVFAIL at once, never blocks)
-# Writes medians and ratios to $B/bench/knot.md.  Exits non-zero if a ratio
-# misses its target (cached ALIAS >= 95 % of plain; plain under flood >= 95 %
-# of plain).  dnsperf shares the 2 cores with knotd: compare, don't quote.
+# Writes medians and ratios to $B/bench/knot.md with a verdict per target
+# (cached ALIAS >= 95 % of plain; plain under flood >= 95 % of plain).  With
+# BENCH_KNOT_STRICT=1 a missed target makes the script exit non-zero; by
+# default it does not, so one noisy run does not stop "make bench".
+# dnsperf shares the 2 cores with knotd: compare, don't quote.
 set -u
 
 B=${1:-build}
@@ -97,4 +99,6 @@ Command: \`make bench-knot\` (\`BENCH_KNOT_SECONDS=$DUR\`); script
 \`bindings/knot/tests/bench_knot.sh\`.
 EOF
 cat "$OUT"
-[ "$(verdict "$ra")" = meets ] && [ "$(verdict "$rf")" = meets ]
+if [ "${BENCH_KNOT_STRICT:-0}" = 1 ]; then
+	[ "$(verdict "$ra")" = meets ] && [ "$(verdict "$rf")" = meets ]
+fi
