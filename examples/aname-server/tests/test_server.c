@@ -254,19 +254,27 @@ Test(server, include_alias_option)
 	ldns_pkt_free(p);
 }
 
-Test(server, blackholed_upstream_answers_by_deadline)
+/* Against a black hole, in event-loop mode and in thread mode (where the
+ * answer comes from the library's thread through the worker's queue). */
+static void blackhole_case(const char *threads)
 {
 	ts_blackhole_t *bh = ts_blackhole_start();
 	cr_assert_not_null(bh);
 	const char *zones[] = { SRV_ZONE, NULL };
-	start_v(ts_blackhole_port(bh), "400", zones, NULL);
-	for (int tcp = 0; tcp <= 1; tcp++) {
+	const char *extra[] = { "--threads", threads, NULL };
+	start_v(ts_blackhole_port(bh), "400", zones, extra);
+	const char *names[] = { "low.srv.test", "srv.test", "chain.srv.test",
+				"big.srv.test" };
+	for (int i = 0; i < 4; i++) {
+		int tcp = i & 1;
 		int64_t rtt = 0;
-		ldns_pkt *p = dc_query(sport, "low.srv.test", LDNS_RR_TYPE_A,
-				       tcp, 1232, 3000, &rtt);
-		cr_assert_not_null(p, "silence (tcp=%d)", tcp);
+		ldns_pkt *p = dc_query(sport, names[i], LDNS_RR_TYPE_A, tcp,
+				       1232, 3000, &rtt);
+		cr_assert_not_null(p, "silence (%s, tcp=%d, threads %s)",
+				   names[i], tcp, threads);
 		cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
-		cr_expect(rtt < 400 + 250, "SERVFAIL after %lld ms", (long long)rtt);
+		cr_expect(rtt < 400 + 250, "SERVFAIL after %lld ms",
+			  (long long)rtt);
 		ldns_pkt_free(p);
 	}
 	int64_t rtt = 0;
@@ -276,8 +284,24 @@ Test(server, blackholed_upstream_answers_by_deadline)
 	cr_expect_eq(ldns_pkt_ancount(p), 1);
 	cr_expect(rtt < 100, "plain data stays instant (%lld ms)", (long long)rtt);
 	ldns_pkt_free(p);
+	char *body = NULL;
+	int code = dc_http_get(mport, "/health", &body);
+	cr_expect(code == 200 || code == 503, "health %d: %s", code, body);
+	cr_expect(strncmp(body, "ok ", 3) != 0,
+		  "a dead upstream must show in /health: %s", body);
+	free(body);
 	stop_server();
 	ts_blackhole_stop(bh);
+}
+
+Test(server, blackholed_upstream_answers_by_deadline)
+{
+	blackhole_case("1");
+}
+
+Test(server, blackholed_upstream_answers_by_deadline_threads)
+{
+	blackhole_case("2");
 }
 
 Test(server, concurrent_clients_on_cold_target_share_one_query)
