@@ -546,3 +546,51 @@ Test(resilience, prometheus_output_parses)
 	cr_assert_eq(aname_stats_latency(ctx, 100, &le, &count), ANAME_ENOENT);
 	aname_ctx_free(ctx);
 }
+
+struct log_sink {
+	atomic_int lines;
+	atomic_int suppressed_notes;
+};
+
+static void on_log(void *arg, int level, const char *msg)
+{
+	struct log_sink *s = arg;
+	(void)level;
+	atomic_fetch_add(&s->lines, 1);
+	if (strstr(msg, "suppressed") != NULL) {
+		atomic_fetch_add(&s->suppressed_notes, 1);
+	}
+}
+
+static struct log_sink sink;
+
+static void logging(aname_config_t *cfg)
+{
+	aname_config_set_log(cfg, ANAME_LOG_DEBUG, on_log, &sink);
+	aname_config_set_timeout_ms(cfg, 100);
+}
+
+Test(resilience, log_lines_are_rate_limited)
+{
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), logging);
+	ts_proxy_set_mode(px, NULL, TS_MODE_SERVFAIL, 0);
+	static th_done_t d[300];
+	int64_t t0 = ts_now_ms();
+	for (int i = 0; i < 300; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "f%d.example.test", i);
+		aname_resolve(ctx, name, 1, 0, th_on_done, &d[i], NULL);
+	}
+	th_run(ctx, 3000);
+	int64_t secs = (ts_now_ms() - t0) / 1000 + 1;
+	for (int i = 0; i < 300; i++) {
+		cr_assert_neq(d[i].status, ANAME_OK);
+		th_done_clear(&d[i]);
+	}
+	/* 300 failures; at most 20 lines a second (+ the summary notes). */
+	int lines = atomic_load(&sink.lines);
+	cr_assert_gt(lines, 0);
+	cr_assert_leq(lines, 21 * secs, "%d lines in %lld s", lines,
+		      (long long)secs);
+	aname_ctx_free(ctx);
+}
