@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dnsclient.h"
@@ -295,4 +296,47 @@ Test(resolverd, bad_options_fail_loudly)
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0,
 			  "case %zu must fail", i);
 	}
+}
+
+Test(resolverd, serves_stale_when_upstream_dies)
+{
+	ts_proxy_t *px = ts_proxy_start(ts_nsd_port(nsd));
+	cr_assert_not_null(px);
+	start(ts_proxy_port(px), "500", "--stale-max 3600");
+	/* short.example.test has TTL 2. */
+	ldns_pkt *p = q("short.example.test", LDNS_RR_TYPE_A, 0);
+	char *a = dc_addrs(p, "short.example.test.", LDNS_RR_TYPE_A);
+	cr_expect_str_eq(a, "192.0.2.99");
+	free(a);
+	ldns_pkt_free(p);
+	ts_proxy_set_mode(px, "short.example.test", TS_MODE_DROP, 0);
+	/* Poll until the entry has expired and comes back stale (the
+	 * library's stale TTL, 30 s, is above the record's 2 s). */
+	int64_t deadline = dc_now_ms() + 8000;
+	long ttl = -1;
+	int rcode = -1;
+	while (dc_now_ms() < deadline) {
+		p = q("short.example.test", LDNS_RR_TYPE_A, 0);
+		rcode = ldns_pkt_get_rcode(p);
+		ttl = dc_min_ttl(p, LDNS_RR_TYPE_A);
+		a = dc_addrs(p, "short.example.test.", LDNS_RR_TYPE_A);
+		cr_expect(rcode == LDNS_RCODE_NOERROR && !strcmp(a, "192.0.2.99"),
+			  "never SERVFAIL or empty while stale data exists "
+			  "(rcode %d, '%s')", rcode, a);
+		free(a);
+		ldns_pkt_free(p);
+		if (ttl > 2)
+			break;
+		struct timespec ts = { 0, 200 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	cr_expect(ttl > 2, "a stale answer (stale TTL) arrived, last TTL %ld",
+		  ttl);
+	char *body = NULL;
+	cr_expect_eq(dc_http_get(mport, "/metrics", &body), 200);
+	cr_expect(dc_metric(body, "aname_hits_stale_total") >= 1);
+	free(body);
+	dc_stop(rpid);
+	rpid = -1;
+	ts_proxy_stop(px);
 }
