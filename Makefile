@@ -106,7 +106,8 @@ SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer
 check-asan:
 	$(MAKE) B=build-asan CFLAGS="$(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/tests/run
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    build-asan/tests/run $(CRITERION_ARGS)
 
 # TSan: Criterion itself cannot start under ThreadSanitizer here (its
