@@ -29,6 +29,7 @@
 
 /* ------------------------------------------------------------------ time */
 uint64_t aname__now_ms(void);
+uint64_t aname__now_coarse_ms(void); /* for TTLs, not deadlines */
 
 /* ------------------------------------------------------------------ names */
 /* Parse presentation format into wire format; see aname_name_to_wire(). */

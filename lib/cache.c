@@ -59,13 +59,16 @@ void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
 		      size_t len, uint16_t rrtype)
 {
 	uint64_t h = 1469598103934665603ull;
-	memcpy(key->name, wire, len);
-	aname__name_lower(key->name, len);
+	/* Lower-case and hash in one pass.  Label-length octets are < 64,
+	 * so folding 'A'..'Z' never touches them. */
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = wire[i];
+		c = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+		key->name[i] = c;
+		h = (h ^ c) * 1099511628211ull;
+	}
 	key->len = (uint8_t)len;
 	key->rrtype = rrtype;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ key->name[i]) * 1099511628211ull;
-	}
 	h = (h ^ (rrtype & 0xff)) * 1099511628211ull;
 	h = (h ^ (rrtype >> 8)) * 1099511628211ull;
 	key->hash = h;

@@ -766,7 +766,7 @@ int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	}
 	aname__cache_key(&k, wire, wlen, rrtype);
 	bool fetch = (flags & ANAME_LOOKUP_FETCH) != 0;
-	aname__cache_get(ctx->cache, &k, aname__now_ms(),
+	aname__cache_get(ctx->cache, &k, aname__now_coarse_ms(),
 			 (flags & ANAME_LOOKUP_STALE) ? ctx->cfg.max_stale_s
 						      : 0,
 			 ctx->cfg.prefetch_percent, ctx->cfg.backoff_s, fetch,

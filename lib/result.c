@@ -179,7 +179,7 @@ uint32_t aname_result_ttl(const aname_result_t *res, uint16_t rrtype)
 {
 	int status;
 	const aname_result_t *p = part(res, rrtype, &status);
-	return p != NULL ? aname__result_ttl_at(p, aname__now_ms()) : 0;
+	return p != NULL ? aname__result_ttl_at(p, aname__now_coarse_ms()) : 0;
 }
 
 size_t aname_result_count(const aname_result_t *res, uint16_t rrtype)
@@ -228,7 +228,7 @@ int aname_result_stale(const aname_result_t *res)
 	if (res == NULL) {
 		return 0;
 	}
-	uint64_t now = aname__now_ms();
+	uint64_t now = aname__now_coarse_ms();
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
 		for (int i = 0; i < 2; i++) {
 			if (res->parts[i] != NULL &&
