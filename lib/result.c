@@ -100,8 +100,11 @@ uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms)
 		return res->stale_ttl;
 	}
 	/* Round up: a record with 300 ms left still has a TTL of 1, not 0
-	 * ("do not cache"), which hosts would pass on to resolvers. */
-	return (uint32_t)((res->expire_ms - now_ms + 999) / 1000);
+	 * ("do not cache"), which hosts would pass on to resolvers.  Never
+	 * above the TTL received: a coarse clock may lag the one that set
+	 * the expiry. */
+	uint64_t left = (res->expire_ms - now_ms + 999) / 1000;
+	return left < res->ttl ? (uint32_t)left : res->ttl;
 }
 
 aname_result_t *aname_result_ref(const aname_result_t *res)
