@@ -126,7 +126,7 @@ EOC
 # --- aname-server (one thread: dnsperf gets the other core).
 "$SERVER" --listen 127.0.0.1@$SRV_PORT --zone "$T/bench.test.zone" \
 	--stub example.test=127.0.0.1@$NSD_PORT --stub .=127.0.0.1@$(free_port) \
-	2>"$T/aname-server.log" & PIDS="$PIDS $!"
+	2>"$T/aname-server.log" & SRV_PID=$!; PIDS="$PIDS $SRV_PID"
 await_answer "$SRV_PORT" bench.test A
 
 # --- PowerDNS, bind backend, built-in ALIAS (config from hosts.md 3.1).
@@ -149,7 +149,7 @@ secondary=no
 resolver=127.0.0.1:$UB_PORT
 expand-alias=yes
 EOC
-pdns_server --config-dir="$T/pdns" 2>"$T/pdns.log" & PIDS="$PIDS $!"
+pdns_server --config-dir="$T/pdns" 2>"$T/pdns.log" & PDNS_PID=$!; PIDS="$PIDS $PDNS_PID"
 await_answer "$PDNS_PORT" bench.test A
 
 # Both must give the same addresses before we measure anything.
@@ -163,29 +163,46 @@ echo "www.bench.test A" > "$T/plain.txt"
 echo "bench.test A" > "$T/alias.txt"
 CMD="dnsperf -s 127.0.0.1 -p PORT -d FILE -l $SECS -c $CLIENTS"
 
-# One measurement: prints QPS.
+# CPU time (user + system, clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# One measurement of server PID on PORT with FILE: prints "QPS CPU-us/query".
+# CPU per query is measured too because it is far less sensitive than QPS
+# to other load on a shared machine.
 perf() {
-	dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$SECS" -c "$CLIENTS" 2>&1 |
-		tee -a "$T/dnsperf.log" | awk '/Queries per second/ {printf "%d\n", $4}'
+	local c0 c1 out qps n
+	c0=$(cpu_ticks "$3")
+	out=$(dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$SECS" -c "$CLIENTS" 2>&1)
+	c1=$(cpu_ticks "$3")
+	echo "$out" >> "$T/dnsperf.log"
+	qps=$(echo "$out" | awk '/Queries per second/ {printf "%d", $4}')
+	n=$(echo "$out" | awk '/Queries completed/ {print $3}')
+	[ -n "$qps" ] && [ -n "$n" ] && [ "$n" -gt 0 ] || return 0
+	awk -v q="$qps" -v n="$n" -v c=$((c1 - c0)) -v t="$TICK" \
+		'BEGIN { printf "%d %.2f\n", q, c / t * 1e6 / n }'
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A RES ALL
+declare -A RES ALL CPU CPUALL
 for run in $(seq "$RUNS"); do
-	for cfg in "aname plain $SRV_PORT" "aname alias $SRV_PORT" \
-		   "pdns plain $PDNS_PORT" "pdns alias $PDNS_PORT"; do
+	for cfg in "aname plain $SRV_PORT $SRV_PID" "aname alias $SRV_PORT $SRV_PID" \
+		   "pdns plain $PDNS_PORT $PDNS_PID" "pdns alias $PDNS_PORT $PDNS_PID"; do
 		set -- $cfg
-		q=$(perf "$3" "$T/$2.txt")
-		[ -n "$q" ] || { echo "bench-server: dnsperf failed" >&2; tail -20 "$T/dnsperf.log" >&2; exit 1; }
-		ALL[$1-$2]="${ALL[$1-$2]:-} $q"
-		echo "run $run: $1 $2: $q qps" >&2
+		r=$(perf "$3" "$T/$2.txt" "$4")
+		[ -n "$r" ] || { echo "bench-server: dnsperf failed" >&2; tail -20 "$T/dnsperf.log" >&2; exit 1; }
+		ALL[$1-$2]="${ALL[$1-$2]:-} ${r% *}"
+		CPUALL[$1-$2]="${CPUALL[$1-$2]:-} ${r#* }"
+		echo "run $run: $1 $2: ${r% *} qps, ${r#* } us CPU/query" >&2
 	done
 done
 for k in aname-plain aname-alias pdns-plain pdns-alias; do
 	# shellcheck disable=SC2086
 	RES[$k]=$(median ${ALL[$k]})
+	# shellcheck disable=SC2086
+	CPU[$k]=$(median ${CPUALL[$k]})
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f %%", 100 * a / b }'; }
 lost=$(grep -h "Queries lost" "$T/dnsperf.log" | awk '{s += $3} END {print s + 0}')
@@ -201,15 +218,16 @@ aname-server: 1 worker thread (event loop), ALIAS target cached (registered at l
 PowerDNS $(dpkg-query -W -f='${Version}' pdns-server 2>/dev/null) bind backend, default caches,
 expand-alias=yes, resolver= unbound on loopback (stubbing to nsd); same zone file.
 
-| server | query | median QPS | runs |
-|---|---|---|---|
-| aname-server | plain A \`www.bench.test\` | ${RES[aname-plain]} | ${ALL[aname-plain]} |
-| aname-server | cached ALIAS \`bench.test A\` | ${RES[aname-alias]} | ${ALL[aname-alias]} |
-| PowerDNS | plain A \`www.bench.test\` | ${RES[pdns-plain]} | ${ALL[pdns-plain]} |
-| PowerDNS | ALIAS \`bench.test A\` | ${RES[pdns-alias]} | ${ALL[pdns-alias]} |
+| server | query | median QPS | runs (QPS) | median server CPU µs/query |
+|---|---|---|---|---|
+| aname-server | plain A \`www.bench.test\` | ${RES[aname-plain]} | ${ALL[aname-plain]} | ${CPU[aname-plain]} |
+| aname-server | cached ALIAS \`bench.test A\` | ${RES[aname-alias]} | ${ALL[aname-alias]} | ${CPU[aname-alias]} |
+| PowerDNS | plain A \`www.bench.test\` | ${RES[pdns-plain]} | ${ALL[pdns-plain]} | ${CPU[pdns-plain]} |
+| PowerDNS | ALIAS \`bench.test A\` | ${RES[pdns-alias]} | ${ALL[pdns-alias]} | ${CPU[pdns-alias]} (+ unbound's) |
 
-- aname-server cached ALIAS / its plain A: **$(ratio "${RES[aname-alias]}" "${RES[aname-plain]}")** (goal >= 95 %)
-- aname-server ALIAS / PowerDNS ALIAS: **$(ratio "${RES[aname-alias]}" "${RES[pdns-alias]}")**
+- aname-server cached ALIAS / its plain A, QPS: **$(ratio "${RES[aname-alias]}" "${RES[aname-plain]}")** (goal >= 95 %)
+- the same by CPU per query (plain / ALIAS, less sensitive to other load): **$(ratio "${CPU[aname-plain]}" "${CPU[aname-alias]}")**
+- aname-server ALIAS / PowerDNS ALIAS, QPS: **$(ratio "${RES[aname-alias]}" "${RES[pdns-alias]}")**
 - queries lost over all runs: $lost
 
 Command (per cell): \`$CMD\` with a one-line query file;
