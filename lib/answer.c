@@ -210,7 +210,12 @@ int aname__answer_from_packet(const uint8_t *pkt_wire, size_t len, int rcode,
 	res->chain = (uint8_t)chain;
 	res->secure = secure ? 1 : 0;
 	res->stale_ttl = lim->stale_ttl;
-	res->expire_ms = now_ms + (uint64_t)ttl * 1000u;
+	/* libunbound reports whole seconds left, so its copy lives up to a
+	 * second longer than ttl * 1000 from now.  Expiring with it, not
+	 * before it, means a refresh at our expiry reaches the upstream
+	 * instead of getting libunbound's last second back.  Reported TTLs
+	 * never exceed ttl (aname__result_ttl_at). */
+	res->expire_ms = now_ms + (uint64_t)ttl * 1000u + (ttl > 0 ? 999u : 0u);
 	*out = res;
 	res = NULL;
 	rc = ANAME_OK;

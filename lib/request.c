@@ -401,12 +401,13 @@ void aname__fetch_answer(struct aname_ctx *ctx, struct aname_fetch *f,
 		} else {
 			aname__cache_refresh_done(ctx->cache, &f->key);
 		}
-		bool expired = aname__result_expired(res, now_ms);
+		bool expired = res->ttl == 0 ||
+			       aname__result_expired(res, now_ms);
 		while (f->subs != NULL) {
 			struct aname_sub *s = f->subs;
-			/* An answer already expired on arrival (libunbound's
-			 * last second of a cached copy) is no fresher than a
-			 * stale candidate: serve that, marked stale. */
+			/* An answer with no time left (libunbound's last
+			 * second of a cached copy) is no fresher than a stale
+			 * candidate: serve that, marked stale. */
 			if (expired && s->res != NULL) {
 				sub_end_stale(ctx, s, now_ms);
 			} else {

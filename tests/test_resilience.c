@@ -202,10 +202,8 @@ Test(resilience, refresh_ahead_keeps_hot_entry_from_missing)
 	cr_log_info("refresh-ahead: %d hits (%d stale), %d misses", hits,
 		    stale, misses);
 	cr_assert_eq(misses, 0, "%d misses, %d hits", misses, hits);
-	/* TTL 2 s with libunbound's 1 s granularity: up to a third of the
-	 * time the refreshed copy is in its last second. */
-	cr_assert_lt(stale * 2, hits, "mostly fresh: %d stale of %d", stale,
-		     hits);
+	cr_assert_lt(stale * 20, hits, "fresh, not stale: %d stale of %d",
+		     stale, hits);
 	uint64_t pf;
 	aname_stats_get(ctx, ANAME_STAT_PREFETCHES, &pf);
 	cr_assert_geq(pf, 3, "refreshed ahead %llu times",
