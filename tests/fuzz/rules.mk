@@ -1,0 +1,94 @@
+# tests/fuzz: libFuzzer targets for every input surface, the TSan programs
+# (tests/tsan) and static analysis (cppcheck, clang-tidy).  See
+# tests/fuzz/README.md and docs/SECURITY.md.
+#
+#   make fuzz               build the fuzzers into build-fuzz/
+#   make fuzz-regress       replay regressions + seed corpora once each
+#   make fuzz-smoke         fuzz-regress, then each target for FUZZ_SMOKE_S s
+#   make fuzz-long          each target FUZZ_LONG_S s (2 at a time, nice 10)
+#   make fuzz-corpus        regenerate the seed corpora (needs nsd)
+#   make check-tsan-programs  tests/tsan under ThreadSanitizer
+#   make cppcheck clang-tidy  static analysis of lib/, non-zero on findings
+#   make ci-hardening       all of the above that CI runs
+
+FUZZ_DIR     = tests/fuzz
+FUZZ_B       = build-fuzz
+FUZZ_CC     ?= clang
+FUZZ_TARGETS = name zone answer query synth
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# FUZZ_EXTRA: extra -D flags for campaign builds (see README.md).
+FUZZ_EXTRA  ?=
+FUZZ_CFLAGS  = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_EXTRA)
+FUZZ_LIBS    = -lunbound -lldns -pthread
+FUZZ_SMOKE_S ?= 20
+FUZZ_LONG_S  ?= 1800
+FUZZ_JOBS    ?= 2
+
+FUZZ_LIB_OBJ = $(patsubst lib/%.c,$(FUZZ_B)/lib/%.o,$(LIB_SRC))
+FUZZ_SRV_DIR = examples/aname-server
+FUZZ_SRV_OBJ = $(FUZZ_B)/srv/zone.o $(FUZZ_B)/srv/dnsmsg.o $(FUZZ_B)/srv/answer.o
+FUZZ_BINS    = $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
+
+# The library and the server sources, instrumented for coverage and
+# sanitizers (own rules: the top Makefile's would build with gcc).
+$(FUZZ_B)/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ANAME_CFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_B)/srv/%.o: $(FUZZ_SRV_DIR)/%.c $(wildcard $(FUZZ_SRV_DIR)/*.h) include/aname.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iinclude -I$(FUZZ_SRV_DIR) $(WARN) \
+	    -pthread $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_B)/libaname-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+FUZZ_HCFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -I$(FUZZ_DIR) $(WARN) -pthread
+
+$(FUZZ_B)/fuzz_name $(FUZZ_B)/fuzz_answer $(FUZZ_B)/fuzz_synth: \
+$(FUZZ_B)/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_B)/libaname-fuzz.a
+	$(FUZZ_CC) $(FUZZ_HCFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_B)/libaname-fuzz.a $(FUZZ_LIBS)
+
+$(FUZZ_B)/fuzz_zone: $(FUZZ_DIR)/fuzz_zone.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_SRV_OBJ) $(FUZZ_B)/libaname-fuzz.a
+	$(FUZZ_CC) $(FUZZ_HCFLAGS) -I$(FUZZ_SRV_DIR) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_B)/srv/zone.o $(FUZZ_B)/srv/dnsmsg.o \
+	    $(FUZZ_B)/libaname-fuzz.a $(FUZZ_LIBS)
+
+$(FUZZ_B)/fuzz_query: $(FUZZ_DIR)/fuzz_query.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_SRV_OBJ) $(FUZZ_B)/libaname-fuzz.a
+	$(FUZZ_CC) $(FUZZ_HCFLAGS) -I$(FUZZ_SRV_DIR) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_SRV_OBJ) $(FUZZ_B)/libaname-fuzz.a $(FUZZ_LIBS)
+
+# Seed corpus generator: plain build, real nsd through tests/support.
+$(FUZZ_B)/gen_corpus: $(FUZZ_DIR)/gen_corpus.c $(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Itests $(WARN) -g -o $@ $< \
+	    $(wildcard tests/support/*.c) -lunbound -lldns -pthread
+
+.PHONY: fuzz fuzz-regress fuzz-smoke fuzz-long fuzz-corpus ci-hardening
+fuzz: $(FUZZ_BINS)
+
+fuzz-corpus: $(FUZZ_B)/gen_corpus
+	for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_DIR)/corpus/$$t; done
+	$(FUZZ_B)/gen_corpus $(FUZZ_DIR)/corpus
+	cp tests/fixtures/zones/*.zone $(FUZZ_SRV_DIR)/tests/zones/*.zone \
+	    $(FUZZ_DIR)/corpus/zone/
+
+fuzz-regress: $(FUZZ_BINS)
+	FUZZ_B=$(FUZZ_B) $(FUZZ_DIR)/run.sh regress $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	FUZZ_B=$(FUZZ_B) $(FUZZ_DIR)/run.sh regress $(FUZZ_TARGETS)
+	FUZZ_B=$(FUZZ_B) FUZZ_JOBS=$(FUZZ_JOBS) $(FUZZ_DIR)/run.sh fuzz $(FUZZ_SMOKE_S) $(FUZZ_TARGETS)
+
+fuzz-long: $(FUZZ_BINS)
+	FUZZ_B=$(FUZZ_B) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_NICE=10 $(FUZZ_DIR)/run.sh fuzz $(FUZZ_LONG_S) $(FUZZ_TARGETS)
+
+ci-hardening:
+	$(MAKE) fuzz-smoke
+	$(MAKE) check-tsan-programs
+	$(MAKE) cppcheck
+	$(MAKE) clang-tidy
+
+CLEAN_FILES += $(FUZZ_B)
