@@ -19,7 +19,7 @@ FIX=$ROOT/tests/fixtures/zones
 OUT=$ROOT/$B/bench/server.md
 for tool in dnsperf nsd unbound pdns_server dig; do
 	command -v $tool >/dev/null || [ -x /usr/sbin/$tool ] ||
-		{ echo "bench-server: $tool is missing (deps/server.txt)" >&2; exit 1; }
+		{ echo "bench-server: $tool is missing: apt-get install dnsperf pdns-server pdns-backend-bind unbound nsd" >&2; exit 1; }
 done
 [ -x "$SERVER" ] || { echo "bench-server: build $SERVER first" >&2; exit 1; }
 
