@@ -92,3 +92,21 @@ ci-hardening:
 	$(MAKE) clang-tidy
 
 CLEAN_FILES += $(FUZZ_B)
+
+# ---------------------------------------------------------------- TSan
+# Standalone programs (no Criterion: it cannot start under TSan here,
+# Criterion issue #274) against the library compiled with -fsanitize=thread
+# into build-tsan/ (the same objects "make check-tsan" builds).
+TSAN_PROGS = tsan_thread tsan_loop tsan_free
+TSAN_SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+
+$(B)/tsan/tsan_%: tests/tsan/tsan_%.c tests/tsan/tsan_util.c tests/tsan/tsan_util.h $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Itests/tsan $(WARN) -pthread $(CFLAGS) \
+	    -o $@ $< tests/tsan/tsan_util.c $(STLIB) $(LDFLAGS) $(DEP_LIBS)
+
+.PHONY: check-tsan-programs
+check-tsan-programs:
+	$(MAKE) B=build-tsan CFLAGS="$(TSAN_SAN_CFLAGS)" LDFLAGS="-fsanitize=thread" \
+	    $(patsubst %,build-tsan/tsan/%,$(TSAN_PROGS))
+	tests/tsan/run.sh build-tsan/tsan
