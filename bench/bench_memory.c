@@ -171,11 +171,11 @@ static const size_t sizes[] = { 10000, 100000, 1000000 };
 int main(void)
 {
 	/* Accounting is deterministic and RSS deltas vary by a few bytes per
-	 * entry (measured: 201-207 B over 5 runs), while filling is bounded
-	 * by libunbound's single worker (about 20 000/s).  So 10 k gets the
-	 * usual repetitions, 100 k three and 1 M one, and negative entries,
+	 * entry (measured: 198-207 B over 5 runs), while filling is bounded
+	 * by libunbound's single worker (10 000-20 000/s).  So 10 k gets the
+	 * usual repetitions, 100 k and 1 M one each, and negative entries,
 	 * which only lack the rdata, stop at 100 k: the whole part stays
-	 * near a minute and a half. */
+	 * near a minute and a half on a quiet machine. */
 	unsigned reps = bench_reps();
 	FILE *goals;
 	FILE *md = bench_md_open("memory", &goals);
@@ -207,7 +207,7 @@ int main(void)
 	for (int positive = 1; positive >= 0; positive--) {
 		for (size_t k = 0; k < NSIZES; k++) {
 			size_t n = sizes[k];
-			unsigned nr = n >= 1000000 ? 1 : n >= 100000 ? 3 : reps;
+			unsigned nr = n >= 100000 ? 1 : reps;
 			if (!positive && n >= 1000000) {
 				continue;
 			}
