@@ -62,16 +62,15 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 	/* The library serves stale itself, with its own limits. */
 	rc |= set_opt(ub, "prefetch:", "yes");
 	rc |= set_opt(ub, "serve-expired:", "no");
-	/* The library's cache is the cache.  libunbound's own would hand a
-	 * refresh-ahead its cached copy back, expiring when ours does; so it
-	 * is kept minimal (a busy context thrashes it), and libunbound's
-	 * prefetch is on, so that a refresh arriving in the last 10 % of a
-	 * TTL makes libunbound fetch anew while it answers from its copy;
-	 * request.c retries such an unextended refresh shortly after.
-	 * (cache-max-ttl would also do it, but it caps the TTLs libunbound
-	 * reports, which the TTL rule needs.) */
-	rc |= set_opt(ub, "msg-cache-size:", "0");
-	rc |= set_opt(ub, "rrset-cache-size:", "0");
+	/* libunbound's own cache would hand a refresh-ahead its cached copy
+	 * back, expiring when ours does.  Its prefetch makes a refresh that
+	 * arrives in the last 10 % of a TTL fetch anew in the background,
+	 * and request.c retries an unextended refresh 200 ms later; for
+	 * short TTLs, answer.c expires our entry with libunbound's copy, so
+	 * the refresh at that moment reaches the upstream.  (Shrinking
+	 * libunbound's caches instead made it ask twice per resolution;
+	 * cache-max-ttl would cap the TTLs it reports, which the TTL rule
+	 * needs.) */
 	rc |= set_num(ub, "cache-max-ttl:", cfg->max_ttl);
 	rc |= set_num(ub, "cache-max-negative-ttl:", cfg->neg_max_ttl);
 	/* Loopback forwarders and stubs are normal in tests and in hosts that
