@@ -39,6 +39,8 @@ void aname__name_lower(uint8_t *wire, size_t len);
 /* Render a wire name as absolute presentation text; returns length or <0. */
 int aname__name_to_text(const uint8_t *wire, size_t len, char *out,
 			size_t outlen);
+/* A well-formed uncompressed wire name of exactly len octets. */
+bool aname__name_wire_ok(const uint8_t *wire, size_t len);
 bool aname__name_equal(const uint8_t *a, size_t alen, const uint8_t *b,
 		       size_t blen);
 

@@ -745,29 +745,14 @@ static int background_fetch(struct aname_ctx *ctx,
 	return rc;
 }
 
-int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
-		       unsigned flags, aname_result_t **out)
+/* The lookup proper, once the key is built. */
+static int lookup_key(aname_ctx_t *ctx, const struct aname_cache_key *k,
+		      unsigned flags, aname_result_t **out)
 {
-	uint8_t wire[ANAME_NAME_MAX];
 	char qname[ANAME_TEXT_MAX];
-	size_t wlen;
-	struct aname_cache_key k;
 	struct aname_cache_probe p;
-	if (out != NULL) {
-		*out = NULL;
-	}
-	if (ctx == NULL || target == NULL || out == NULL ||
-	    (rrtype != ANAME_RRTYPE_A && rrtype != ANAME_RRTYPE_AAAA) ||
-	    (flags & ~(ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE)) != 0) {
-		return ANAME_EINVAL;
-	}
-	int rc = aname__name_parse(target, wire, &wlen);
-	if (rc != ANAME_OK) {
-		return rc;
-	}
-	aname__cache_key(&k, wire, wlen, rrtype);
 	bool fetch = (flags & ANAME_LOOKUP_FETCH) != 0;
-	aname__cache_get(ctx->cache, &k, aname__now_coarse_ms(),
+	aname__cache_get(ctx->cache, k, aname__now_coarse_ms(),
 			 (flags & ANAME_LOOKUP_STALE) ? ctx->cfg.max_stale_s
 						      : 0,
 			 ctx->cfg.prefetch_percent, ctx->cfg.backoff_s, fetch,
@@ -780,14 +765,12 @@ int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 		pthread_mutex_unlock(&ctx->lock);
 	}
 	if (p.want_refresh) {
-		if (aname__name_to_text(k.name, k.len, qname, sizeof(qname)) <
+		if (aname__name_to_text(k->name, k->len, qname, sizeof(qname)) <
 		    0) {
-			aname__cache_refresh_done(ctx->cache, &k);
-		} else {
-			rc = background_fetch(ctx, &k, qname);
-			if (rc == ANAME_ESHED && p.res == NULL) {
-				return ANAME_ESHED;
-			}
+			aname__cache_refresh_done(ctx->cache, k);
+		} else if (background_fetch(ctx, k, qname) == ANAME_ESHED &&
+			   p.res == NULL) {
+			return ANAME_ESHED;
 		}
 	}
 	if (p.res == NULL) {
@@ -795,6 +778,52 @@ int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	}
 	*out = p.res;
 	return ANAME_OK;
+}
+
+static bool lookup_args_ok(aname_ctx_t *ctx, uint16_t rrtype, unsigned flags,
+			   aname_result_t **out)
+{
+	return ctx != NULL && out != NULL &&
+	       (rrtype == ANAME_RRTYPE_A || rrtype == ANAME_RRTYPE_AAAA) &&
+	       (flags & ~(ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE)) == 0;
+}
+
+int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
+		       unsigned flags, aname_result_t **out)
+{
+	uint8_t wire[ANAME_NAME_MAX];
+	size_t wlen;
+	struct aname_cache_key k;
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (target == NULL || !lookup_args_ok(ctx, rrtype, flags, out)) {
+		return ANAME_EINVAL;
+	}
+	int rc = aname__name_parse(target, wire, &wlen);
+	if (rc != ANAME_OK) {
+		return rc;
+	}
+	aname__cache_key(&k, wire, wlen, rrtype);
+	return lookup_key(ctx, &k, flags, out);
+}
+
+int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
+			    size_t target_len, uint16_t rrtype, unsigned flags,
+			    aname_result_t **out)
+{
+	struct aname_cache_key k;
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (target == NULL || !lookup_args_ok(ctx, rrtype, flags, out)) {
+		return ANAME_EINVAL;
+	}
+	if (!aname__name_wire_ok(target, target_len)) {
+		return ANAME_EBADNAME;
+	}
+	aname__cache_key(&k, target, target_len, rrtype);
+	return lookup_key(ctx, &k, flags, out);
 }
 
 /* ------------------------------------------------------------ registration */

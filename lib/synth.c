@@ -70,27 +70,6 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Check that \a owner is a well-formed uncompressed wire name of exactly
- * \a len octets: the host may hand us anything. */
-static bool owner_ok(const uint8_t *owner, size_t len)
-{
-	size_t i = 0;
-	if (owner == NULL || len == 0 || len > ANAME_NAME_MAX) {
-		return false;
-	}
-	while (i < len) {
-		uint8_t n = owner[i];
-		if (n == 0) {
-			return i + 1 == len;
-		}
-		if (n > ANAME_LABEL_MAX) {
-			return false;
-		}
-		i += 1u + n;
-	}
-	return false;
-}
-
 int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 		     const uint8_t *owner, size_t owner_len,
 		     uint32_t alias_ttl, uint8_t *buf, size_t buflen,
@@ -105,7 +84,7 @@ int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 	if (res == NULL || buf == NULL || !valid_type(rrtype)) {
 		return ANAME_EINVAL;
 	}
-	if (!owner_ok(owner, owner_len)) {
+	if (!aname__name_wire_ok(owner, owner_len)) {
 		return ANAME_EBADNAME;
 	}
 	uint32_t ttl = aname_synth_ttl(res, rrtype, alias_ttl);

@@ -245,3 +245,26 @@ Test(resolve, forwarder_mode_reaches_test_names)
 	th_done_clear(&d);
 	aname_ctx_free(fctx);
 }
+
+Test(resolve, lookup_by_wire_name)
+{
+	th_done_t d = {0};
+	uint8_t wire[255];
+	size_t len;
+	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+	cr_assert_eq(aname_name_to_wire("WWW.example.TEST", wire, sizeof(wire),
+					&len),
+		     ANAME_OK);
+	aname_result_t *res = NULL;
+	cr_assert_eq(aname_cache_lookup_wire(ctx, wire, len, 1, 0, &res),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(res, 1), 2);
+	aname_result_unref(res);
+	cr_assert_eq(aname_cache_lookup_wire(ctx, wire, len - 1, 1, 0, &res),
+		     ANAME_EBADNAME, "length must match the name");
+	wire[0] = 70; /* label longer than 63 */
+	cr_assert_eq(aname_cache_lookup_wire(ctx, wire, len, 1, 0, &res),
+		     ANAME_EBADNAME);
+	cr_assert_null(res);
+}
