@@ -80,6 +80,8 @@ PROTOTYPES = {
     "aname_cancel": (c_int, [ctx_p, c_uint64]),
     "aname_cache_lookup": (c_int, [ctx_p, c_char_p, c_uint16, c_uint,
                                    P(res_p)]),
+    "aname_cache_lookup_wire": (c_int, [ctx_p, c_char_p, c_size_t, c_uint16,
+                                        c_uint, P(res_p)]),
     "aname_target_register": (c_int, [ctx_p, c_char_p, c_uint16]),
     "aname_target_unregister": (c_int, [ctx_p, c_char_p, c_uint16]),
 
