@@ -116,7 +116,7 @@ static void check_zone(const zoneset_t *zs, const zone_t *z)
 	FUZZ_CHECK(aliases == z->nalias, "%zu aliases, counted %zu", aliases,
 		   z->nalias);
 	if (z->soa_neg != NULL) {
-		FUZZ_CHECK(z->soa_neg_len > z->apexlen + 10 &&
+		FUZZ_CHECK(z->soa_neg_len >= z->apexlen + 10 &&
 				   memcmp(z->soa_neg, z->apex, z->apexlen) == 0,
 			   "negative SOA");
 		const uint8_t *h = z->soa_neg + z->apexlen;
