@@ -7,7 +7,7 @@
 # seconds).  libaname's own parts come first in a fixed order, then the
 # host benchmarks (server, knot, powerdns), then anything else found.
 # Plots (*.png) are copied to bench/results/ so the committed file can show
-# them.
+# them.  bench/notes.md, if present, follows the goals table.
 set -eu
 dir=${1:-build/bench}
 out=${2:-BENCHMARKS.md}
@@ -79,6 +79,13 @@ trap 'rm -f "$tmp"' EXIT
 			printf "| %s | %s | %s |\n", $1, $2, v }' "$dir/$p.goals"
 	done
 	echo
+	# Hand-written reading of the verdicts (why a goal is missed, what was
+	# profiled).  It names the run it was written for, so a rerun that
+	# changes the picture shows up as a mismatch, not as silent drift.
+	if [ -f bench/notes.md ]; then
+		cat bench/notes.md
+		echo
+	fi
 	echo "## Run times"
 	echo
 	echo "A busy machine shows here first: the load average (1, 5, 15 min)"

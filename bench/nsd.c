@@ -151,9 +151,61 @@ out:
 
 /* ------------------------------------------------------------ nsd */
 
-/* Process groups to kill when this process exits or is interrupted. */
+/* Process groups to kill, and temp dirs to remove, when this process exits
+ * or is interrupted.  Only async-signal-safe calls (kill, unlink, rmdir) run
+ * from the handler, on file names known in advance. */
 #define MAX_NSD 8
 static volatile pid_t live_nsd[MAX_NSD];
+static char live_dir[MAX_NSD][64];
+static const char *const nsd_files[] = { "nsd.conf", "zone.txt", "nsd.log",
+					 "nsd.pid", "nsd.out", "zone.list",
+					 "xfrd.state" };
+
+/* path = a + "/" + b, or "" when it does not fit (async-signal-safe). */
+static void join(char *path, size_t len, const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	path[0] = 0;
+	if (n + m + 2 <= len) {
+		memcpy(path, a, n);
+		path[n] = '/';
+		memcpy(path + n + 1, b, m + 1);
+	}
+}
+
+static void rm_known(const char *dir, pid_t pid)
+{
+	/* nsd keeps transfer state in <xfrdir>/nsd-xfr-<main pid>/, as
+	 * nsd.<pid>.task.[01] and nsd.<pid>.zstat.[01]. */
+	static const char *const xfr_files[] = { "task.0", "task.1",
+						  "zstat.0", "zstat.1" };
+	char digits[16], sub[128], file[64], path[256];
+	int nd = 0;
+	for (unsigned long v = (unsigned long)pid; nd == 0 || v > 0; v /= 10) {
+		digits[nd++] = (char)('0' + v % 10);
+	}
+	char num[16];
+	for (int i = 0; i < nd; i++) {
+		num[i] = digits[nd - 1 - i];
+	}
+	num[nd] = 0;
+	join(sub, sizeof(sub), dir, "nsd-xfr-");
+	strncat(sub, num, sizeof(sub) - strlen(sub) - 1);
+	for (size_t i = 0; i < sizeof(xfr_files) / sizeof(xfr_files[0]); i++) {
+		memcpy(file, "nsd.", 5);
+		strncat(file, num, sizeof(file) - strlen(file) - 1);
+		strncat(file, ".", sizeof(file) - strlen(file) - 1);
+		strncat(file, xfr_files[i], sizeof(file) - strlen(file) - 1);
+		join(path, sizeof(path), sub, file);
+		unlink(path);
+	}
+	rmdir(sub);
+	for (size_t i = 0; i < sizeof(nsd_files) / sizeof(nsd_files[0]); i++) {
+		join(path, sizeof(path), dir, nsd_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 
 static void kill_all_nsd(void)
 {
@@ -161,7 +213,10 @@ static void kill_all_nsd(void)
 		pid_t p = live_nsd[i];
 		if (p > 0) {
 			kill(-p, SIGKILL);
+			/* Reaped first, so nsd writes nothing after the cleanup. */
+			waitpid(p, NULL, 0);
 			live_nsd[i] = 0;
+			rm_known(live_dir[i], p);
 		}
 	}
 }
@@ -173,7 +228,7 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static void track(pid_t pid, int add)
+static void track(pid_t pid, int add, const char *dir)
 {
 	static int hooked;
 	if (!hooked) {
@@ -184,6 +239,10 @@ static void track(pid_t pid, int add)
 	}
 	for (int i = 0; i < MAX_NSD; i++) {
 		if (add ? live_nsd[i] == 0 : live_nsd[i] == pid) {
+			if (add) {
+				snprintf(live_dir[i], sizeof(live_dir[i]), "%s",
+					 dir);
+			}
 			live_nsd[i] = add ? pid : 0;
 			return;
 		}
@@ -297,12 +356,12 @@ void bench_nsd_start(bench_nsd_t *n, const char *zone, bench_zone_fn fn,
 		}
 		setpgid(pid, pid);
 		n->pid = pid;
-		track(pid, 1);
+		track(pid, 1, n->dir);
 		uint64_t end = bench_now_ns() + 30ull * 1000000000u;
 		while (bench_now_ns() < end) {
 			int st;
 			if (waitpid(pid, &st, WNOHANG) == pid) {
-				track(pid, 0);
+				track(pid, 0, NULL);
 				n->pid = 0;
 				break;
 			}
@@ -330,7 +389,9 @@ static void rm_dir(const char *dir)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
+			if (unlink(path) != 0) {
+				rmdir(path);
+			}
 		}
 	}
 	closedir(d);
@@ -353,7 +414,7 @@ void bench_nsd_stop(bench_nsd_t *n)
 			bench_sleep_ms(10);
 		}
 		kill(-n->pid, SIGKILL); /* children of the group, if any */
-		track(n->pid, 0);
+		track(n->pid, 0, NULL);
 		n->pid = 0;
 	}
 	if (n->dir[0]) {
