@@ -6,6 +6,45 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
+ts_nsd_t *th_nsd;
+ts_proxy_t *th_px;
+ts_blackhole_t *th_bh;
+
+void th_up_nsd(void)
+{
+	th_nsd = ts_nsd_start(NULL);
+	cr_assert_not_null(th_nsd, "nsd must start");
+}
+
+void th_up_nsd_proxy(void)
+{
+	th_up_nsd();
+	th_px = ts_proxy_start(ts_nsd_port(th_nsd));
+	cr_assert_not_null(th_px, "the proxy must start");
+}
+
+void th_up_blackhole(void)
+{
+	th_bh = ts_blackhole_start();
+	cr_assert_not_null(th_bh, "the black hole must start");
+}
+
+void th_up_nsd_blackhole(void)
+{
+	th_up_nsd();
+	th_up_blackhole();
+}
+
+void th_down(void)
+{
+	ts_proxy_stop(th_px);
+	ts_blackhole_stop(th_bh);
+	ts_server_stop(th_nsd);
+	th_px = NULL;
+	th_bh = NULL;
+	th_nsd = NULL;
+}
+
 aname_config_t *th_config(int port)
 {
 	char addr[64];

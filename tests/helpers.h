@@ -16,6 +16,17 @@
 
 #include "support/servers.h"
 
+/* Servers shared by a suite's tests, started by the .init functions below
+ * and stopped by th_down() (.fini), pass or fail. */
+extern ts_nsd_t *th_nsd;
+extern ts_proxy_t *th_px;
+extern ts_blackhole_t *th_bh;
+void th_up_nsd(void);            /* nsd with the fixture zones */
+void th_up_nsd_proxy(void);      /* nsd and a fault proxy in front of it */
+void th_up_nsd_blackhole(void);  /* nsd and a black hole */
+void th_up_blackhole(void);      /* a black hole only */
+void th_down(void);
+
 /* Optional config tweak applied before the context is created. */
 typedef void (*th_tweak_fn)(aname_config_t *cfg);
 

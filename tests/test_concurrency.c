@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Many threads on one context: 8 threads x 10 000 mixed cache lookups,
- * resolves and cancels against a thread-mode context backed by nsd.  Every
+ * resolves and cancels against a thread-mode context backed by th_nsd.  Every
  * accepted request must end in exactly one callback or one cancel.
  * Also run under ThreadSanitizer (make check-tsan).
  */
@@ -12,20 +12,7 @@
 
 #include "helpers.h"
 
-static ts_nsd_t *nsd;
-
-static void setup(void)
-{
-	nsd = ts_nsd_start(NULL);
-	cr_assert_not_null(nsd);
-}
-
-static void teardown(void)
-{
-	ts_server_stop(nsd);
-}
-
-TestSuite(concurrency, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(concurrency, .init = th_up_nsd, .fini = th_down, .timeout = 120);
 
 static void threaded(aname_config_t *cfg)
 {
@@ -96,7 +83,7 @@ static void *worker_main(void *arg)
 
 Test(concurrency, eight_threads_mixed_on_one_context)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), threaded);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), threaded);
 	pthread_t t[8];
 	static struct worker w[8];
 	for (int i = 0; i < 8; i++) {
@@ -129,7 +116,7 @@ Test(concurrency, eight_threads_mixed_on_one_context)
  * ends in exactly one of the two. */
 Test(concurrency, cancel_races_delivery)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), threaded);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), threaded);
 	th_done_t warm = {0};
 	aname_resolve(ctx, "www.example.test", 1, 0, th_on_done, &warm, NULL);
 	aname_wait(ctx, 3000);

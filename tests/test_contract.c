@@ -10,28 +10,11 @@
 
 #include "helpers.h"
 
-static ts_nsd_t *nsd;
-static ts_blackhole_t *bh;
-
-static void setup(void)
-{
-	nsd = ts_nsd_start(NULL);
-	cr_assert_not_null(nsd);
-	bh = ts_blackhole_start();
-	cr_assert_not_null(bh);
-}
-
-static void teardown(void)
-{
-	ts_blackhole_stop(bh);
-	ts_server_stop(nsd);
-}
-
-TestSuite(contract, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(contract, .init = th_up_nsd_blackhole, .fini = th_down, .timeout = 30);
 
 Test(contract, never_called_inside_resolve_even_on_hit)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
 	th_done_clear(&d);
@@ -53,7 +36,7 @@ Test(contract, exactly_once_for_many_mixed_requests)
 		"www.example.test", "c1.example.test", "nothere.example.test",
 		"nodata.example.test", "loop1.example.test", "l1.example.test",
 		"big.example.test", "ext.example.test"};
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	enum { N = 400 };
 	static th_done_t d[N];
 	for (int i = 0; i < N; i++) {
@@ -75,7 +58,7 @@ Test(contract, exactly_once_for_many_mixed_requests)
 
 Test(contract, cancel_pending_suppresses_callback)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), NULL);
 	th_done_t d = {0};
 	aname_qid_t qid = 0;
 	cr_assert_eq(aname_resolve(ctx, "www.example.test", 1, 200, th_on_done,
@@ -95,7 +78,7 @@ Test(contract, cancel_pending_suppresses_callback)
 
 Test(contract, cancel_queued_hit_before_process)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
 	th_done_clear(&d);
@@ -109,7 +92,7 @@ Test(contract, cancel_queued_hit_before_process)
 
 Test(contract, cancel_after_delivery_is_enoent)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	th_done_t d = {0};
 	aname_qid_t qid;
 	aname_resolve(ctx, "www.example.test", 1, 0, th_on_done, &d, &qid);
@@ -124,7 +107,7 @@ Test(contract, cancel_after_delivery_is_enoent)
 
 Test(contract, qids_are_unique)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	th_done_t d[50] = {{0}};
 	aname_qid_t prev = 0;
 	for (int i = 0; i < 50; i++) {
@@ -151,7 +134,7 @@ static void count_cancelled(void *arg, int status, const aname_result_t *res)
 
 Test(contract, free_with_requests_in_flight_cancels_each_once)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), NULL);
 	int n = 0;
 	for (int i = 0; i < 20; i++) {
 		char name[64];
@@ -206,7 +189,7 @@ static void reenter(void *arg, int status, const aname_result_t *res)
 Test(contract, callbacks_may_resolve_cancel_lookup_but_not_drive)
 {
 	struct reentry r = {0};
-	r.ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	r.ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 	cr_assert_eq(aname_resolve(r.ctx, "www.example.test", 1, 0, reenter,
 				   &r, NULL),
 		     ANAME_OK);

@@ -10,20 +10,7 @@
 
 #include "helpers.h"
 
-static ts_blackhole_t *bh;
-
-static void setup(void)
-{
-	bh = ts_blackhole_start();
-	cr_assert_not_null(bh);
-}
-
-static void teardown(void)
-{
-	ts_blackhole_stop(bh);
-}
-
-TestSuite(deadline, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(deadline, .init = th_up_blackhole, .fini = th_down, .timeout = 30);
 
 static void short_default(aname_config_t *cfg)
 {
@@ -61,9 +48,9 @@ static void check_window(aname_ctx_t *ctx, int n, unsigned timeout_ms,
 
 Test(deadline, default_deadline_against_black_hole)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), short_default);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), short_default);
 	check_window(ctx, 20, 0, 300);
-	cr_assert_gt(ts_blackhole_count(bh), 0, "queries reached the hole");
+	cr_assert_gt(ts_blackhole_count(th_bh), 0, "queries reached the hole");
 	uint64_t n;
 	aname_stats_get(ctx, ANAME_STAT_TIMEOUTS, &n);
 	cr_assert_eq(n, 20);
@@ -72,7 +59,7 @@ Test(deadline, default_deadline_against_black_hole)
 
 Test(deadline, per_request_deadline)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), NULL);
 	check_window(ctx, 10, 150, 150);
 	aname_ctx_free(ctx);
 }
@@ -85,14 +72,14 @@ static void thread_mode(aname_config_t *cfg)
 
 Test(deadline, thread_mode_deadline)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), thread_mode);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), thread_mode);
 	check_window(ctx, 10, 0, 250);
 	aname_ctx_free(ctx);
 }
 
 Test(deadline, timeout_reported_by_aname_timeout_ms)
 {
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), NULL);
 	th_done_t d = {0};
 	cr_assert_eq(aname_timeout_ms(ctx), -1, "idle: no deadline");
 	aname_resolve(ctx, "x.example.test", 1, 500, th_on_done, &d, NULL);

@@ -3,7 +3,7 @@
  *
  * Keep answering when upstream fails: serve-stale (RFC 8767), refresh-ahead,
  * registered targets, failure backoff, load shedding, the watchdog and the
- * health verdict, against nsd behind the fault-injecting proxy.
+ * health verdict, against th_nsd behind the fault-injecting proxy.
  */
 #include <criterion/criterion.h>
 #include <poll.h>
@@ -13,24 +13,7 @@
 #include "aname_private.h"
 #include "helpers.h"
 
-static ts_nsd_t *nsd;
-static ts_proxy_t *px;
-
-static void setup(void)
-{
-	nsd = ts_nsd_start(NULL);
-	cr_assert_not_null(nsd);
-	px = ts_proxy_start(ts_nsd_port(nsd));
-	cr_assert_not_null(px);
-}
-
-static void teardown(void)
-{
-	ts_proxy_stop(px);
-	ts_server_stop(nsd);
-}
-
-TestSuite(resilience, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(resilience, .init = th_up_nsd_proxy, .fini = th_down, .timeout = 60);
 
 struct expired_arg {
 	aname_result_t *res;
@@ -60,9 +43,9 @@ static void stale_fast(aname_config_t *cfg)
 
 Test(resilience, stale_served_while_upstream_dead)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), stale_fast);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), stale_fast);
 	warm_and_expire(ctx);
-	ts_proxy_set_mode(px, NULL, TS_MODE_DROP, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
 	th_done_t d = {0};
 	int64_t t0 = ts_now_ms();
 	cr_assert_eq(th_resolve(ctx, "short.example.test", 1, 0, &d), ANAME_OK);
@@ -118,16 +101,16 @@ static bool stale_gone(void *arg)
 
 Test(resilience, no_stale_past_max_stale_then_fresh_after_recovery)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), stale_short_window);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), stale_short_window);
 	warm_and_expire(ctx);
-	ts_proxy_set_mode(px, NULL, TS_MODE_DROP, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
 	struct stale_gone g = {ctx};
 	cr_assert(ts_wait_until(stale_gone, &g, 3000),
 		  "stale data disappears after max-stale (1 s)");
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "short.example.test", 1, 0, &d),
 		     ANAME_ETIMEDOUT);
-	ts_proxy_set_mode(px, NULL, TS_MODE_PASS, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_PASS, 0);
 	th_done_t e = {0};
 	cr_assert_eq(th_resolve(ctx, "short.example.test", 1, 0, &e), ANAME_OK);
 	cr_assert_eq(aname_result_stale(e.res), 0, "fresh after recovery");
@@ -143,8 +126,8 @@ static void backoff_2s(aname_config_t *cfg)
 
 Test(resilience, backoff_limits_upstream_retries)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), backoff_2s);
-	ts_proxy_set_mode(px, "www.example.test", TS_MODE_SERVFAIL, 0);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), backoff_2s);
+	ts_proxy_set_mode(th_px, "www.example.test", TS_MODE_SERVFAIL, 0);
 	int64_t end = ts_now_ms() + 4500;
 	int failures = 0;
 	while (ts_now_ms() < end) {
@@ -175,7 +158,7 @@ static void prefetch_half(aname_config_t *cfg)
 
 Test(resilience, refresh_ahead_keeps_hot_entry_from_missing)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), prefetch_half);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), prefetch_half);
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "short.example.test", 1, 0, &d), ANAME_OK);
 	th_done_clear(&d);
@@ -236,7 +219,7 @@ static bool is_fresh(void *arg)
 
 Test(resilience, registered_targets_stay_warm)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), threaded_prefetch);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), threaded_prefetch);
 	cr_assert_eq(aname_target_register(ctx, "short.example.test",
 					   ANAME_RRTYPE_BOTH),
 		     ANAME_OK);
@@ -278,8 +261,8 @@ static void small_limits(aname_config_t *cfg)
 
 Test(resilience, shedding_beyond_max_fetches)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), small_limits);
-	ts_proxy_set_mode(px, NULL, TS_MODE_DROP, 0);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), small_limits);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
 	static th_done_t d[10];
 	for (int i = 0; i < 10; i++) {
 		char name[64];
@@ -322,12 +305,12 @@ static void flood_cfg(aname_config_t *cfg)
 
 Test(resilience, flood_of_dead_targets_leaves_cached_answers, .timeout = 90)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), flood_cfg);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), flood_cfg);
 	th_done_t w = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &w), ANAME_OK);
 	th_done_clear(&w);
-	ts_proxy_set_mode(px, NULL, TS_MODE_DROP, 0);
-	ts_proxy_set_mode(px, "www.example.test", TS_MODE_PASS, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
+	ts_proxy_set_mode(th_px, "www.example.test", TS_MODE_PASS, 0);
 	long rss0 = rss_kib();
 	enum { N = 10000 };
 	int accepted = 0, lookups_ok = 0, lookups = 0;
@@ -391,8 +374,8 @@ static void watchdog_fast(aname_config_t *cfg)
 
 Test(resilience, watchdog_replaces_stalled_resolver)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), watchdog_fast);
-	ts_proxy_set_mode(px, "www.example.test", TS_MODE_DELAY, 50);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), watchdog_fast);
+	ts_proxy_set_mode(th_px, "www.example.test", TS_MODE_DELAY, 50);
 	th_done_t d = {0};
 	aname_resolve(ctx, "www.example.test", 1, 0, th_on_done, &d, NULL);
 	/* The resolver stops delivering anything: the answer is lost with
@@ -427,11 +410,11 @@ static void quick(aname_config_t *cfg)
 
 Test(resilience, health_flips_and_recovers)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), quick);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), quick);
 	int reason;
 	cr_assert_eq(aname_health(ctx, &reason), ANAME_HEALTH_OK);
 	cr_assert_eq(reason, ANAME_REASON_OK);
-	ts_proxy_set_mode(px, NULL, TS_MODE_DROP, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
 	static th_done_t d[10];
 	for (int i = 0; i < 10; i++) {
 		char name[64];
@@ -443,7 +426,7 @@ Test(resilience, health_flips_and_recovers)
 	cr_assert(reason == ANAME_REASON_UPSTREAM_TIMEOUTS ||
 		  reason == ANAME_REASON_NO_ANSWERS,
 		  "%s", aname_health_reason_name(reason));
-	ts_proxy_set_mode(px, NULL, TS_MODE_PASS, 0);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_PASS, 0);
 	for (int i = 0; i < 10; i++) {
 		th_done_clear(&d[i]);
 	}
@@ -524,7 +507,7 @@ static void check_exposition(char *text)
 
 Test(resilience, prometheus_output_parses)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), NULL);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), NULL);
 	th_done_t d = {0};
 	th_resolve(ctx, "www.example.test", 1, 0, &d);
 	th_done_clear(&d);
@@ -570,8 +553,8 @@ static void logging(aname_config_t *cfg)
 
 Test(resilience, log_lines_are_rate_limited)
 {
-	aname_ctx_t *ctx = th_ctx(ts_proxy_port(px), logging);
-	ts_proxy_set_mode(px, NULL, TS_MODE_SERVFAIL, 0);
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), logging);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_SERVFAIL, 0);
 	static th_done_t d[300];
 	int64_t t0 = ts_now_ms();
 	for (int i = 0; i < 300; i++) {

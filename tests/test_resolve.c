@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Resolution against a real nsd serving tests/fixtures/zones: records,
+ * Resolution against a real th_nsd serving tests/fixtures/zones: records,
  * the TTL rule along CNAME chains, negative answers, loops, chain limits
  * and truncation.
  */
@@ -12,20 +12,18 @@
 
 #include "helpers.h"
 
-static ts_nsd_t *nsd;
 static aname_ctx_t *ctx;
 
 static void setup(void)
 {
-	nsd = ts_nsd_start(NULL);
-	cr_assert_not_null(nsd, "nsd must start");
-	ctx = th_ctx(ts_nsd_port(nsd), NULL);
+	th_up_nsd();
+	ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
 }
 
 static void teardown(void)
 {
 	aname_ctx_free(ctx);
-	ts_server_stop(nsd);
+	th_down();
 }
 
 TestSuite(resolve, .init = setup, .fini = teardown, .timeout = 30);
@@ -232,7 +230,7 @@ Test(resolve, forwarder_mode_reaches_test_names)
 {
 	aname_config_t *cfg = aname_config_new();
 	char addr[64];
-	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_nsd_port(nsd));
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_nsd_port(th_nsd));
 	cr_assert_eq(aname_config_add_forwarder(cfg, addr), ANAME_OK);
 	aname_ctx_t *fctx = NULL;
 	cr_assert_eq(aname_ctx_new(&fctx, cfg), ANAME_OK);

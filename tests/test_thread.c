@@ -8,20 +8,7 @@
 
 #include "helpers.h"
 
-static ts_nsd_t *nsd;
-
-static void setup(void)
-{
-	nsd = ts_nsd_start(NULL);
-	cr_assert_not_null(nsd);
-}
-
-static void teardown(void)
-{
-	ts_server_stop(nsd);
-}
-
-TestSuite(thread, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(thread, .init = th_up_nsd, .fini = th_down, .timeout = 30);
 
 static void threaded(aname_config_t *cfg)
 {
@@ -30,7 +17,7 @@ static void threaded(aname_config_t *cfg)
 
 Test(thread, callbacks_on_library_thread)
 {
-	aname_ctx_t *ctx = th_ctx(ts_nsd_port(nsd), threaded);
+	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), threaded);
 	cr_assert_eq(aname_fd(ctx), ANAME_EBUSY);
 	cr_assert_eq(aname_process(ctx), ANAME_EBUSY);
 	th_done_t d = {0};
@@ -56,9 +43,9 @@ static void count_cancelled(void *arg, int status, const aname_result_t *res)
 
 Test(thread, free_joins_thread_and_cancels_pending)
 {
-	ts_blackhole_t *bh = ts_blackhole_start();
-	cr_assert_not_null(bh);
-	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), threaded);
+	ts_blackhole_t *hole = ts_blackhole_start();
+	cr_assert_not_null(hole);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(hole), threaded);
 	atomic_int n = 0;
 	for (int i = 0; i < 10; i++) {
 		aname_resolve(ctx, "www.example.test", 1, 5000, count_cancelled,
@@ -66,5 +53,5 @@ Test(thread, free_joins_thread_and_cancels_pending)
 	}
 	aname_ctx_free(ctx);
 	cr_assert_eq(atomic_load(&n), 10);
-	ts_blackhole_stop(bh);
+	ts_blackhole_stop(hole);
 }
