@@ -68,8 +68,10 @@ static aname_result_t *part_new(uint16_t t, size_t count, uint32_t ttl,
 	r->rcode = count ? 0 : 3;
 	r->ttl = ttl;
 	r->stale_ttl = 30;
-	/* Expired for any clock the library reads, coarse or not. */
-	r->expire_ms = expired ? 1 : now + (uint64_t)ttl * 1000u;
+	/* Expired for any clock the library reads, coarse or not; a fresh
+	 * result was received 10 ms ago (as when a host synthesizes from a
+	 * callback). */
+	r->expire_ms = expired ? 1 : now - 10 + (uint64_t)ttl * 1000u;
 	return r;
 }
 

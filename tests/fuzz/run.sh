@@ -55,7 +55,7 @@ regress() {
 			pass=$((pass + 1))
 		else
 			echo "regress $t/$name: FAILED (log: $log)"
-			grep -m1 -E 'invariant broken|ERROR: ' "$log"
+			grep -m1 -E 'invariant broken|Assertion|ERROR: ' "$log"
 			fail=$((fail + 1))
 		fi
 	done
