@@ -46,7 +46,9 @@ static void *submitter(void *arg)
 	for (unsigned i = 0; i < PER_THREAD; i++) {
 		struct tsan_req *r = &reqs[id][i];
 		r->target = i * 5 + id;
-		if (tsan_submit(ctx, r, 100 + i % 150) && i % 4 == 1) {
+		unsigned ms = tsan_target_answers(r->target) ? 5000
+							     : 100 + i % 150;
+		if (tsan_submit(ctx, r, ms) && i % 4 == 1) {
 			int rc = aname_cancel(ctx, r->qid);
 			TSAN_CHECK(rc == ANAME_OK || rc == ANAME_ENOENT,
 				   "cancel: %s", aname_status_name(rc));
@@ -96,7 +98,11 @@ int main(void)
 			if (atomic_load(&r->calls) == 1 &&
 			    tsan_target_answers(r->target)) {
 				answered++;
-				ok += atomic_load(&r->status) == ANAME_OK;
+				int st = atomic_load(&r->status);
+				ok += st == ANAME_OK;
+				TSAN_CHECK(st == ANAME_OK, "local %s: %s",
+					   tsan_target(r->target),
+					   aname_status_name(st));
 			}
 		}
 	}

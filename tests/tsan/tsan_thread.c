@@ -8,8 +8,10 @@
  * resolve, cancel, cache lookups, registration, stats, health and metrics
  * while the library thread answers and calls back.
  *
- * Checks: every accepted request is called back exactly once unless its
- * cancel succeeded; local targets resolve (OK); everything settles within
+ * Every 8th callback submits a follow-up request from inside itself.
+ *
+ * Checks: every accepted request (follow-ups included) is called back
+ * exactly once unless its cancel succeeded; local targets resolve (OK); everything settles within
  * a deadline; and TSan reports nothing (halt_on_error makes a report exit
  * non-zero).
  */
@@ -24,6 +26,8 @@
 
 static aname_ctx_t *ctx;
 static struct tsan_req reqs[THREADS][PER_THREAD];
+/* Submitted from inside callbacks of every 8th request. */
+static struct tsan_req follow[THREADS][PER_THREAD / 8];
 
 static void *worker(void *arg)
 {
@@ -31,8 +35,16 @@ static void *worker(void *arg)
 	for (unsigned i = 0; i < PER_THREAD; i++) {
 		struct tsan_req *r = &reqs[id][i];
 		r->target = i * 7 + id;
-		/* Short deadlines so black-holed requests end quickly. */
-		if (tsan_submit(ctx, r, 100 + i % 200) && i % 3 == 0) {
+		if (i % 8 == 0) {
+			r->follow = &follow[id][i / 8];
+			r->follow->target = i + 1;
+			r->ctx = ctx;
+		}
+		/* Short deadlines so black-holed requests end quickly; local
+		 * ones get 5 s, which only a stall could exceed. */
+		unsigned ms = tsan_target_answers(r->target) ? 5000
+							     : 100 + i % 200;
+		if (tsan_submit(ctx, r, ms) && i % 3 == 0) {
 			int rc = aname_cancel(ctx, r->qid);
 			TSAN_CHECK(rc == ANAME_OK || rc == ANAME_ENOENT,
 				   "cancel: %s", aname_status_name(rc));
@@ -71,13 +83,24 @@ int main(void)
 		   "%u callbacks missing", atomic_load(&tsan_outstanding));
 	unsigned ok = 0, answered = 0;
 	for (int t = 0; t < THREADS; t++) {
+		/* A follow-up exists only if its parent was called back. */
+		for (int i = 0; i < PER_THREAD / 8; i++) {
+			if (atomic_load(&reqs[t][i * 8].calls) == 0) {
+				atomic_store(&follow[t][i].cancelled, true);
+			}
+		}
+		tsan_check_reqs(follow[t], PER_THREAD / 8);
 		tsan_check_reqs(reqs[t], PER_THREAD);
 		for (int i = 0; i < PER_THREAD; i++) {
 			const struct tsan_req *r = &reqs[t][i];
 			if (atomic_load(&r->calls) == 1 &&
 			    tsan_target_answers(r->target)) {
 				answered++;
-				ok += atomic_load(&r->status) == ANAME_OK;
+				int st = atomic_load(&r->status);
+				ok += st == ANAME_OK;
+				TSAN_CHECK(st == ANAME_OK, "local %s: %s",
+					   tsan_target(r->target),
+					   aname_status_name(st));
 			}
 		}
 	}

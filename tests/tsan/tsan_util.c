@@ -156,6 +156,13 @@ static void on_done(void *arg, int status, const aname_result_t *res)
 			   "result for %s, asked %s", aname_result_target(res),
 			   tsan_target(r->target));
 	}
+	if (r->follow != NULL) {
+		/* Submitted before this request counts as done, so the
+		 * outstanding count never drops to 0 in between. */
+		tsan_submit(r->ctx, r->follow,
+			    tsan_target_answers(r->follow->target) ? 5000
+								   : 200);
+	}
 	atomic_fetch_sub(&tsan_outstanding, 1);
 }
 

@@ -54,6 +54,10 @@ struct tsan_req {
 	atomic_int status;
 	unsigned target;
 	aname_qid_t qid;
+	/* If set, the callback submits this request from inside itself
+	 * (allowed by aname.h) before returning. */
+	struct tsan_req *follow;
+	aname_ctx_t *ctx;
 };
 
 /* Submit \a r (target r->target, both types); false if refused. */
