@@ -140,7 +140,7 @@ test: test-deps
 # ---------------------------------------------------------------- components
 # Each rules.mk may append to ALL_TARGETS, TEST_TARGETS, BENCH_TARGETS,
 # INSTALL_TARGETS, CLEAN_FILES and TEST_DEPS, and define its own rules.
-COMPONENT_MK := $(sort $(wildcard examples/*/rules.mk bindings/*/rules.mk bench/rules.mk tests/fuzz/rules.mk))
+COMPONENT_MK := $(sort $(wildcard examples/*/rules.mk bindings/*/rules.mk bench/*.mk tests/fuzz/rules.mk))
 include $(COMPONENT_MK)
 
 real-all: $(ALL_TARGETS)
