@@ -139,13 +139,15 @@ int aname__answer_from_packet(const uint8_t *pkt_wire, size_t len, int rcode,
 		}
 		ttl = ldns_rr_ttl(cn) < ttl ? ldns_rr_ttl(cn) : ttl;
 		chain++;
-		if (seen(&w, next)) {
-			loop = true;
-			break;
-		}
+		/* The limit first: a loop closed by the hop past the limit is
+		 * as over-long as any other chain of that length. */
 		if (chain > lim->max_chain || w.n >= MAX_HOPS) {
 			rc = ANAME_ELOOP;
 			goto done;
+		}
+		if (seen(&w, next)) {
+			loop = true;
+			break;
 		}
 		w.names[w.n++] = next;
 		cur = next;

@@ -62,7 +62,7 @@ static void free_strv(char **v, size_t n)
 void aname__config_clear(aname_config_t *cfg)
 {
 	free_strv(cfg->forwarders, cfg->n_forwarders);
-	for (size_t i = 0; i < cfg->n_stubs; i++) {
+	for (size_t i = 0; cfg->stubs != NULL && i < cfg->n_stubs; i++) {
 		free(cfg->stubs[i].zone);
 		free(cfg->stubs[i].addr);
 	}

@@ -321,7 +321,7 @@ static void *thread_main(void *arg)
 			aname__log(&ctx->log, ANAME_LOG_ERROR,
 				   "library thread: epoll_wait: %s",
 				   strerror(errno));
-			struct timespec ts = {0, 10 * 1000000};
+			struct timespec ts = {0, 10000000L};
 			nanosleep(&ts, NULL);
 		}
 		if (atomic_load(&ctx->thread_stop)) {

@@ -279,10 +279,9 @@ int aname__ub_replace(struct aname_ctx *ctx, uint64_t now_ms)
 	for (struct aname_fetch *f = ctx->oldest; f != NULL;) {
 		struct aname_fetch *next = f->next;
 		f->submitted = false;
-		if (f->orphaned) {
-			/* Its callback will never come now. */
-			aname__fetch_timeout(ctx, f, now_ms);
-		} else if (aname__ub_submit(ctx, f) != ANAME_OK) {
+		/* An orphan's callback will never come now; anything that
+		 * cannot be re-issued ends as a timeout. */
+		if (f->orphaned || aname__ub_submit(ctx, f) != ANAME_OK) {
 			aname__fetch_timeout(ctx, f, now_ms);
 		}
 		f = next;

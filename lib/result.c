@@ -93,7 +93,9 @@ bool aname__result_expired(const aname_result_t *res, uint64_t now_ms)
 
 uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms)
 {
-	if (res->status != ANAME_OK) {
+	/* TTL 0 means "use once, do not cache": such an answer is never
+	 * cached, so it is never stale either. */
+	if (res->status != ANAME_OK || res->ttl == 0) {
 		return 0;
 	}
 	if (aname__result_expired(res, now_ms)) {
@@ -234,12 +236,13 @@ int aname_result_stale(const aname_result_t *res)
 	uint64_t now = aname__now_coarse_ms();
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
 		for (int i = 0; i < 2; i++) {
-			if (res->parts[i] != NULL &&
+			if (res->parts[i] != NULL && res->parts[i]->ttl > 0 &&
 			    aname__result_expired(res->parts[i], now)) {
 				return 1;
 			}
 		}
 		return 0;
 	}
-	return res->status == ANAME_OK && aname__result_expired(res, now);
+	return res->status == ANAME_OK && res->ttl > 0 &&
+	       aname__result_expired(res, now);
 }

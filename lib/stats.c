@@ -309,7 +309,8 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 			    (unsigned long long)cum);
 		}
 	}
-	put(&o, "aname_upstream_latency_seconds_sum %g\n", sum_ms / 1000.0);
+	put(&o, "aname_upstream_latency_seconds_sum %g\n",
+	    (double)sum_ms / 1000.0);
 	put(&o, "aname_upstream_latency_seconds_count %llu\n",
 	    (unsigned long long)cum);
 	put(&o, "# HELP aname_health health verdict: 0 ok, 1 degraded, 2 "

@@ -462,6 +462,12 @@ static int add_rr(zone_t *z, ldns_rr *rr, const char *path, int line)
 		ZERR("CNAME next to other data");
 	if (type != LDNS_RR_TYPE_CNAME && znode_rrset(n, LDNS_RR_TYPE_CNAME))
 		ZERR("data next to a CNAME");
+	/* The generic form (TYPE6 \\# ...) reaches us without ldns having
+	 * checked the SOA's fields; the negative TTL below reads MINIMUM. */
+	if (type == LDNS_RR_TYPE_SOA &&
+	    (ldns_rr_rd_count(rr) != 7 || ldns_rr_rdf(rr, 6) == NULL ||
+	     ldns_rdf_size(ldns_rr_rdf(rr, 6)) != 4))
+		ZERR("SOA record without its seven fields");
 
 	ldns_buffer *b = ldns_buffer_new(512);
 	if (!b || ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK ||
