@@ -39,6 +39,9 @@ bench-deps:
 $(patsubst %,bench-%,$(ABENCH_PARTS)): bench-%: bench-deps $(ABENCH_DIR)/bench_%
 	@mkdir -p $(ABENCH_DIR)
 	@cut -d' ' -f1-3 /proc/loadavg > $(ABENCH_DIR)/$*.load
+	@{ git rev-parse --short HEAD 2>/dev/null || echo unknown; } > $(ABENCH_DIR)/$*.commit; \
+	if [ -n "$$(git status --porcelain -- lib include 2>/dev/null)" ]; then \
+	    echo "+uncommitted lib/include" >> $(ABENCH_DIR)/$*.commit; fi
 	@start=$$(date +%s.%N); \
 	echo "BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$*"; \
 	BENCH_DIR=$(ABENCH_DIR) $(ABENCH_DIR)/bench_$* || exit 1; \
