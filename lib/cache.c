@@ -16,7 +16,7 @@
  * unit tests drive expiry without sleeping.
  *
  * Bounds: max_entries is split evenly over the shards; inserting into a
- * full shard evicts its least recently used entry.  Failure-only entries
+ * full shard evicts its least recently used entry (second-chance LRU).  Failure-only entries
  * count too, so a flood of distinct dead targets cannot grow memory.
  */
 #include "aname_private.h"
@@ -32,6 +32,7 @@ struct entry {
 	uint64_t refresh_after_ms;   /* no refresh before this */
 	int fail_status;
 	bool refreshing;
+	bool referenced; /* used since it last reached the LRU tail */
 	struct aname_cache_key key;
 };
 
@@ -181,11 +182,14 @@ static void lru_push_front(struct shard *s, struct entry *e)
 	}
 }
 
+/* Second-chance LRU (CLOCK): a hit only marks the entry, so the hit path
+ * writes one byte of its own entry instead of relinking neighbours; the
+ * eviction scan gives marked entries another round. */
 static void touch(struct shard *s, struct entry *e)
 {
-	if (s->head != e) {
-		lru_unlink(s, e);
-		lru_push_front(s, e);
+	(void)s;
+	if (!e->referenced) {
+		e->referenced = true;
 	}
 }
 
@@ -231,8 +235,15 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
 	if (e != NULL) {
 		return e;
 	}
-	if (s->count >= s->max && s->tail != NULL) {
-		remove_entry(s, s->tail);
+	while (s->count >= s->max && s->tail != NULL) {
+		struct entry *victim = s->tail;
+		if (victim->referenced) {
+			victim->referenced = false;
+			lru_unlink(s, victim);
+			lru_push_front(s, victim);
+			continue;
+		}
+		remove_entry(s, victim);
 		s->evictions++;
 	}
 	e = calloc(1, sizeof(*e) - sizeof(e->key.name) + k->len);
@@ -332,7 +343,6 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 	e->fail_status = ANAME_OK;
 	e->refreshing = false;
 	s->bytes += entry_bytes(e);
-	touch(s, e);
 	pthread_mutex_unlock(&s->lock);
 	return ANAME_OK;
 }
