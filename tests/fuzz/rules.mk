@@ -137,3 +137,12 @@ clang-tidy:
 	n=$$(grep -c 'error:' $(FUZZ_B)/clang-tidy.log); \
 	if [ "$$n" -ne 0 ]; then echo "clang-tidy: $$n findings in lib/"; exit 1; fi; \
 	echo "clang-tidy: lib/ clean ($(words $(LIB_SRC)) files)"
+
+# ---------------------------------------------------------------- coverage
+# Line coverage of each target's code from the seed corpus plus whatever
+# fuzzing added in $(FUZZ_B)/work (no sanitizers: clang source coverage).
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	$(MAKE) FUZZ_B=$(FUZZ_B)/cov FUZZ_SAN= \
+	    FUZZ_EXTRA="-O0 -fprofile-instr-generate -fcoverage-mapping" fuzz
+	$(FUZZ_DIR)/coverage.sh $(FUZZ_B)/cov $(FUZZ_DIR)/corpus $(FUZZ_B)/work
