@@ -137,9 +137,16 @@ static void tour(aname_ctx_t *ctx)
 	aname_qid_t q;
 	aname_resolve(ctx, "c2.example.test", 1, 0, on_done, &c, &q);
 	aname_resolve(ctx, "c3.example.test", 1, 0, on_done, &k, NULL);
-	CHECK(aname_cancel(ctx, q) == ANAME_OK, "cancel");
+	/* In thread mode the library thread may deliver before the cancel
+	 * lands: then the cancel says ENOENT and the callback ran once. */
+	int crc = aname_cancel(ctx, q);
 	aname_wait(ctx, 5000);
-	CHECK(c.calls == 0 && k.calls == 1, "cancel contract");
+	CHECK((crc == ANAME_OK && c.calls == 0) ||
+		      (crc == ANAME_ENOENT && c.calls == 1),
+	      "cancel contract: %s, %d calls", aname_status_name(crc),
+	      c.calls);
+	CHECK(k.calls == 1, "the other request is answered");
+	aname_result_unref(c.res);
 	aname_result_unref(k.res);
 }
 
