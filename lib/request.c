@@ -780,8 +780,8 @@ static int lookup_key(aname_ctx_t *ctx, const struct aname_cache_key *k,
 	return ANAME_OK;
 }
 
-static bool lookup_args_ok(aname_ctx_t *ctx, uint16_t rrtype, unsigned flags,
-			   aname_result_t **out)
+static bool lookup_args_ok(const aname_ctx_t *ctx, uint16_t rrtype,
+			   unsigned flags, aname_result_t **out)
 {
 	return ctx != NULL && out != NULL &&
 	       (rrtype == ANAME_RRTYPE_A || rrtype == ANAME_RRTYPE_AAAA) &&
