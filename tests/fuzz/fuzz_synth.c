@@ -289,13 +289,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	owner_text[olen] = '\0';
 	uint16_t rrtype = types[flags & 3];
 	bool expired = flags & 32;
-#ifdef FUZZ_TOLERATE_KNOWN
-	/* Known bug (hardening request 1): a fresh TTL-0 result turns stale
-	 * within milliseconds.  Campaign builds do not make such results. */
-	if (res_ttl == 0 && !expired) {
-		res_ttl = 1;
-	}
-#endif
 
 	aname_result_t *a = part_new(ANAME_RRTYPE_A, na, res_ttl, expired, &in);
 	aname_result_t *q = part_new(ANAME_RRTYPE_AAAA, n6, res_ttl, expired,

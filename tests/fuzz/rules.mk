@@ -16,7 +16,7 @@ FUZZ_B       = build-fuzz
 FUZZ_CC     ?= clang
 FUZZ_TARGETS = name zone answer query synth
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
-# FUZZ_EXTRA: extra -D flags for campaign builds (see README.md).
+# FUZZ_EXTRA: extra compiler flags (coverage builds, experiments).
 FUZZ_EXTRA  ?=
 FUZZ_CFLAGS  = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_EXTRA)
 FUZZ_LIBS    = -lunbound -lldns -pthread
