@@ -352,6 +352,8 @@ static int add_record(znode_t *n, uint16_t type, uint32_t ttl,
 static int valid_wire_name(const uint8_t *w, size_t len)
 {
 	size_t i = 0;
+	if (len > 255)
+		return 0;
 	while (i < len) {
 		if (w[i] == 0)
 			return i + 1 == len;
@@ -414,6 +416,13 @@ static int add_rr(zone_t *z, ldns_rr *rr, const char *path, int line)
 	ldns_rdf *owner = ldns_rr_owner(rr);
 	uint8_t lname[255];
 	size_t len = ldns_rdf_size(owner);
+	/* ldns does not check the length when it appends $ORIGIN to a
+	 * relative owner: a zone file can make names over 255 octets. */
+	if (!valid_wire_name(ldns_rdf_data(owner), len)) {
+		fprintf(stderr, "%s:%d: owner name longer than 255 octets\n",
+			path, line);
+		return -1;
+	}
 	dns_name_lower(lname, ldns_rdf_data(owner), len);
 	if (!in_zone(lname, len, z->apex, z->apexlen)) {
 		char *o = ldns_rdf2str(owner);
@@ -560,6 +569,13 @@ static zone_t *zone_load(const char *path)
 				goto done;
 			}
 			ldns_rdf *o = ldns_rr_owner(rr);
+			if (!valid_wire_name(ldns_rdf_data(o),
+					     ldns_rdf_size(o))) {
+				fprintf(stderr, "%s:%d: zone name longer than "
+						"255 octets\n", path, line);
+				ldns_rr_free(rr);
+				goto done;
+			}
 			z->apexlen = ldns_rdf_size(o);
 			dns_name_lower(z->apex, ldns_rdf_data(o), z->apexlen);
 			z->origin = ldns_rdf2str(o);
