@@ -53,26 +53,47 @@ struct aname_cache {
 	struct shard shards[];
 };
 
-/* FNV-1a over the lower-cased name and the type: cheap and good enough for
- * names, whose distribution is not adversarial enough to matter with
- * per-shard chaining of bounded length. */
+/* Lower-case 'A'..'Z' in eight bytes at once, leaving every other byte
+ * (label lengths are < 64, and bytes >= 0x80) alone. */
+static uint64_t fold8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t low7 = w & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');
+	uint64_t gt_z = low7 + ones * (0x7f - 'Z');
+	uint64_t upper = ge_a & ~gt_z & ~w & high;
+	return w | (upper >> 2);
+}
+
+/* The key hashes eight folded bytes per step (a multiply-xorshift mix):
+ * on the hit path this replaced a byte-at-a-time FNV-1a that cost more
+ * than the table lookup itself. */
 void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
 		      size_t len, uint16_t rrtype)
 {
-	uint64_t h = 1469598103934665603ull;
-	/* Lower-case and hash in one pass.  Label-length octets are < 64,
-	 * so folding 'A'..'Z' never touches them. */
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = wire[i];
-		c = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-		key->name[i] = c;
-		h = (h ^ c) * 1099511628211ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)rrtype << 48) ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, wire + i, 8);
+		w = fold8(w);
+		memcpy(key->name + i, &w, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
 	}
+	if (i < len) {
+		uint64_t w = 0;
+		memcpy(&w, wire + i, len - i);
+		w = fold8(w);
+		memcpy(key->name + i, &w, len - i);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	h = (h ^ (h >> 32)) * 0xc4ceb9fe1a85ec53ull;
 	key->len = (uint8_t)len;
 	key->rrtype = rrtype;
-	h = (h ^ (rrtype & 0xff)) * 1099511628211ull;
-	h = (h ^ (rrtype >> 8)) * 1099511628211ull;
-	key->hash = h;
+	key->hash = h ^ (h >> 29);
 }
 
 static struct shard *shard_of(struct aname_cache *c,

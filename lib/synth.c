@@ -70,12 +70,26 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* The per-type result holding \a type's addresses, or NULL. */
+static const aname_result_t *addresses_of(const aname_result_t *res,
+					  uint16_t type)
+{
+	const aname_result_t *p = res;
+	if (res->rrtype == ANAME_RRTYPE_BOTH) {
+		p = res->parts[type == ANAME_RRTYPE_A ? 0 : 1];
+	} else if (res->rrtype != type) {
+		return NULL;
+	}
+	return p != NULL && p->status == ANAME_OK && p->count > 0 ? p : NULL;
+}
+
 int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 		     const uint8_t *owner, size_t owner_len,
 		     uint32_t alias_ttl, uint8_t *buf, size_t buflen,
 		     size_t *written)
 {
 	uint16_t types[2];
+	const aname_result_t *sets[2];
 	size_t pos = 0;
 	int rrs = 0;
 	if (written != NULL) {
@@ -87,16 +101,29 @@ int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 	if (!aname__name_wire_ok(owner, owner_len)) {
 		return ANAME_EBADNAME;
 	}
-	uint32_t ttl = aname_synth_ttl(res, rrtype, alias_ttl);
+	/* This is a host's query path: read the clock once, copy addresses
+	 * straight out of the immutable result. */
+	uint64_t now = aname__now_coarse_ms();
+	uint32_t ttl = alias_ttl;
 	int n = types_of(rrtype, types);
 	for (int t = 0; t < n; t++) {
-		size_t count = aname_result_count(res, types[t]);
+		sets[t] = addresses_of(res, types[t]);
+		if (sets[t] != NULL) {
+			uint32_t left = aname__result_ttl_at(sets[t], now);
+			ttl = left < ttl ? left : ttl;
+		}
+	}
+	for (int t = 0; t < n; t++) {
+		const aname_result_t *set = sets[t];
+		if (set == NULL) {
+			continue;
+		}
 		size_t alen = types[t] == ANAME_RRTYPE_A ? 4 : 16;
 		size_t rrlen = owner_len + 10 + alen;
-		if (count > 0 && buflen - pos < count * rrlen) {
+		if (buflen - pos < set->count * rrlen) {
 			return ANAME_ENOSPC;
 		}
-		for (size_t i = 0; i < count; i++) {
+		for (size_t i = 0; i < set->count; i++) {
 			uint8_t *p = buf + pos;
 			memcpy(p, owner, owner_len);
 			p += owner_len;
@@ -104,7 +131,7 @@ int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 			put16(p + 2, 1 /* IN */);
 			put32(p + 4, ttl);
 			put16(p + 8, (uint16_t)alen);
-			aname_result_addr(res, types[t], i, p + 10, alen);
+			memcpy(p + 10, set->data + i * alen, alen);
 			pos += rrlen;
 			rrs++;
 		}
