@@ -33,6 +33,10 @@
 #define UB_OPS 1000u
 
 static char names[NNAMES][32];
+/* The same names in wire form, as hosts that read TYPE65401 rdata hold
+ * them (aname_cache_lookup_wire). */
+static uint8_t wnames[NNAMES][64];
+static size_t wlens[NNAMES];
 static uint8_t owner[64];
 static size_t owner_len;
 
@@ -114,7 +118,7 @@ static void floor_insert(const char *name, uint16_t type, const uint8_t *a)
 
 /* ------------------------------------------------------------ workers */
 
-enum kind { K_LIB, K_LIB_HOT, K_LIB_LOOKUP, K_FLOOR, K_UB_SYNC };
+enum kind { K_LIB, K_LIB_HOT, K_LIB_LOOKUP, K_LIB_WIRE, K_FLOOR, K_UB_SYNC };
 
 typedef struct {
 	enum kind kind;
@@ -155,6 +159,23 @@ static void *worker(void *p)
 					       ANAME_LOOKUP_FETCH |
 						       ANAME_LOOKUP_STALE,
 					       &res) != ANAME_OK) {
+				w->bad++;
+				break;
+			}
+			if (aname_synth_wire(res, ANAME_RRTYPE_A, owner,
+					     owner_len, 300, buf, sizeof(buf),
+					     &len) != 1) {
+				w->bad++;
+			}
+			w->sink += len + buf[len - 1];
+			aname_result_unref(res);
+			break;
+		case K_LIB_WIRE:
+			if (aname_cache_lookup_wire(
+				    w->ctx, wnames[j & (NNAMES - 1)],
+				    wlens[j & (NNAMES - 1)], ANAME_RRTYPE_A,
+				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
+				    &res) != ANAME_OK) {
 				w->bad++;
 				break;
 			}
@@ -321,6 +342,10 @@ int main(void)
 		snprintf(names[i], sizeof(names[i]), "w%d." ZONE, i);
 		uint8_t a[4] = { 192, 0, 2, (uint8_t)(i % 250 + 1) };
 		floor_insert(names[i], ANAME_RRTYPE_A, a);
+		if (aname_name_to_wire(names[i], wnames[i], sizeof(wnames[i]),
+				       &wlens[i]) != ANAME_OK) {
+			bench_die("aname_name_to_wire %s", names[i]);
+		}
 	}
 	if (aname_name_to_wire("alias.bench.test.", owner, sizeof(owner),
 			       &owner_len) != ANAME_OK) {
@@ -337,10 +362,12 @@ int main(void)
 	}
 	ub_resolve_free(r);
 
-	enum { LIB1, LIBN, HOTN, LOOK1, FLOOR1, FLOORN, UB1, UBN, UBA, NCOL };
+	enum { LIB1, LIBN, HOTN, LOOK1, WIRE1, FLOOR1, FLOORN, UB1, UBN, UBA,
+	       NCOL };
 	static const char *label[NCOL] = {
 		[LIB1] = "lib 1T",  [LIBN] = "lib NT", [HOTN] = "hot NT",
-		[LOOK1] = "lookup 1T", [FLOOR1] = "floor 1T",
+		[LOOK1] = "lookup 1T", [WIRE1] = "wire 1T",
+		[FLOOR1] = "floor 1T",
 		[FLOORN] = "floor NT", [UB1] = "ub sync 1T",
 		[UBN] = "ub sync NT", [UBA] = "ub async 1T",
 	};
@@ -351,6 +378,7 @@ int main(void)
 	double *r_ub = calloc(reps, sizeof(double));
 	double *r_floor = calloc(reps, sizeof(double));
 	double *r_look = calloc(reps, sizeof(double));
+	double *r_wire = calloc(reps, sizeof(double));
 	double *r_cpu = calloc(reps, sizeof(double));
 	double *s_rel = calloc(reps, sizeof(double));
 	double *s_lib = calloc(reps, sizeof(double));
@@ -365,6 +393,7 @@ int main(void)
 		x[LIBN] = run(K_LIB, ncpu, LIB_OPS, ctx, NULL, NULL);
 		x[HOTN] = run(K_LIB_HOT, ncpu, LIB_OPS, ctx, NULL, NULL);
 		x[LOOK1] = run(K_LIB_LOOKUP, 1, LIB_OPS, ctx, NULL, NULL);
+		x[WIRE1] = run(K_LIB_WIRE, 1, LIB_OPS, ctx, NULL, NULL);
 		x[FLOOR1] = run(K_FLOOR, 1, LIB_OPS, ctx, NULL, &cpu_floor);
 		x[FLOORN] = run(K_FLOOR, ncpu, LIB_OPS, ctx, NULL, NULL);
 		x[UB1] = run(K_UB_SYNC, 1, UB_OPS, NULL, ub, NULL);
@@ -385,6 +414,7 @@ int main(void)
 		r_ub[rep - 1] = x[UB1] / x[LIB1];
 		r_floor[rep - 1] = x[LIB1] / x[FLOOR1];
 		r_look[rep - 1] = x[LOOK1] / x[FLOOR1];
+		r_wire[rep - 1] = x[WIRE1] / x[FLOOR1];
 		r_cpu[rep - 1] = cpu_lib / cpu_floor;
 		s_rel[rep - 1] = (x[LIB1] / x[LIBN]) / (x[FLOOR1] / x[FLOORN]);
 		s_lib[rep - 1] = x[LIB1] / x[LIBN];
@@ -403,6 +433,7 @@ int main(void)
 	bench_stat_t rub = bench_stat(r_ub, reps);
 	bench_stat_t rfl = bench_stat(r_floor, reps);
 	bench_stat_t rlk = bench_stat(r_look, reps);
+	bench_stat_t rwi = bench_stat(r_wire, reps);
 	bench_stat_t rcpu = bench_stat(r_cpu, reps);
 	bench_stat_t srel = bench_stat(s_rel, reps);
 	bench_stat_t slib = bench_stat(s_lib, reps);
@@ -438,6 +469,8 @@ int main(void)
 		bench_fmt(c, sizeof(c), shot, 2));
 	fprintf(md, "| libaname `aname_cache_lookup` + unref only | %s | | |\n",
 		bench_fmt(a, sizeof(a), st[LOOK1], 1));
+	fprintf(md, "| libaname `aname_cache_lookup_wire` (target in wire form) + `aname_synth_wire` + unref | %s | | |\n",
+		bench_fmt(a, sizeof(a), st[WIRE1], 1));
 	fprintf(md, "| floor: open-addressing hash lookup (lower-case + FNV-1a + probe) | %s | %s | %s |\n",
 		bench_fmt(a, sizeof(a), st[FLOOR1], 1),
 		bench_fmt(b, sizeof(b), st[FLOORN], 1),
@@ -451,10 +484,10 @@ int main(void)
 	fprintf(md,
 		"Ratios (per repetition, then median [min–max]):\n\n"
 		"* cached `ub_resolve` / libaname hit: **%s×** (cached `ub_resolve_async` round trip / libaname hit: %.0f×)\n"
-		"* libaname hit (lookup + synth) / floor: **%s×** by wall clock, %s× by thread CPU time (leaves out time spent waiting for a core); lookup only / floor: %s×\n",
+		"* libaname hit (lookup + synth) / floor: **%s×** by wall clock, %s× by thread CPU time (leaves out time spent waiting for a core); lookup only / floor: %s×; wire-form lookup + synth / floor: %s×\n",
 		bench_fmt(a, sizeof(a), rub, 0), st[UBA].median / st[LIB1].median,
 		bench_fmt(b, sizeof(b), rfl, 2), bench_fmt(c, sizeof(c), rcpu, 2),
-		bench_fmt(d, sizeof(d), rlk, 2));
+		bench_fmt(d, sizeof(d), rlk, 2), bench_fmt(e, sizeof(e), rwi, 2));
 	fprintf(md,
 		"* scaling 1 → %u threads (aggregate throughput ratio): libaname **%s×**, hot name %s×, floor %s×, `ub_resolve` %s×\n"
 		"* libaname scaling relative to the floor's in the same repetition: **%s** (the floor shares nothing between threads, so its scaling is what the machine gave this run)\n"
