@@ -21,6 +21,8 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 
@@ -169,10 +171,18 @@ install-check:
 	PKG_CONFIG_PATH=$(STAGE)/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(STAGE) \
 	    sh -c '$(CC) -o $(B)/consumer tests/install/consumer.c $$(pkg-config --cflags --libs libaname)'
 	LD_LIBRARY_PATH=$(STAGE)/usr/local/lib $(B)/consumer
-	@readelf -d $(STAGE)/usr/local/lib/libaname.so | grep -q 'SONAME.*libaname.so.$(ABI)' && echo "install-check: ok (soname libaname.so.$(ABI))"
+	@readelf -d $(STAGE)/usr/local/lib/libaname.so | grep -q 'SONAME.*libaname.so.$(ABI)'
+	$(MAKE) uninstall DESTDIR=$(STAGE) PREFIX=/usr/local
+	@left=$$(find $(STAGE) -type f -o -type l); \
+	if [ -n "$$left" ]; then echo "install-check: uninstall left: $$left"; exit 1; fi
+	@echo "install-check: ok (soname libaname.so.$(ABI); uninstall removes everything)"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/aname-resolve $(DESTDIR)$(MANDIR)/man1/aname-resolve.1
+	rm -f $(DESTDIR)$(SBINDIR)/aname-server $(DESTDIR)$(SBINDIR)/aname-resolverd \
+	      $(DESTDIR)$(MANDIR)/man8/aname-server.8 $(DESTDIR)$(MANDIR)/man8/aname-resolverd.8 \
+	      $(DESTDIR)$(LIBDIR)/libaname-pdns.so
+	rm -rf $(DESTDIR)$(DATADIR)/libaname
 	rm -f $(DESTDIR)$(INCLUDEDIR)/aname.h $(DESTDIR)$(INCLUDEDIR)/aname_version.h \
 	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libaname.so $(DESTDIR)$(LIBDIR)/libaname.a \
