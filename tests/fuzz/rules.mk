@@ -97,6 +97,8 @@ ci-hardening:
 	[ -z "$$failed" ]
 
 CLEAN_FILES += $(FUZZ_B)
+# clang, cppcheck, clang-tidy for ci-hardening (installed by make test-deps).
+TEST_DEPS   += deps/hardening.txt
 
 # ---------------------------------------------------------------- TSan
 # Standalone programs (no Criterion: it cannot start under TSan here,
