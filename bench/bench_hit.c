@@ -31,6 +31,7 @@
 #define NNAMES 1024
 #define LIB_OPS 1000000u
 #define UB_OPS 1000u
+#define HIT_FLAGS (ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE)
 
 static char names[NNAMES][32];
 /* The same names in wire form, as hosts that read TYPE65401 rdata hold
@@ -155,10 +156,16 @@ static void *worker(void *p)
 			name = names[0];
 			/* fall through */
 		case K_LIB:
-			if (aname_cache_lookup(w->ctx, name, ANAME_RRTYPE_A,
-					       ANAME_LOOKUP_FETCH |
-						       ANAME_LOOKUP_STALE,
-					       &res) != ANAME_OK) {
+		case K_LIB_WIRE: {
+			unsigned k = j & (NNAMES - 1);
+			int rc = w->kind == K_LIB_WIRE
+					 ? aname_cache_lookup_wire(
+						   w->ctx, wnames[k], wlens[k],
+						   ANAME_RRTYPE_A, HIT_FLAGS, &res)
+					 : aname_cache_lookup(w->ctx, name,
+							      ANAME_RRTYPE_A,
+							      HIT_FLAGS, &res);
+			if (rc != ANAME_OK) {
 				w->bad++;
 				break;
 			}
@@ -170,23 +177,7 @@ static void *worker(void *p)
 			w->sink += len + buf[len - 1];
 			aname_result_unref(res);
 			break;
-		case K_LIB_WIRE:
-			if (aname_cache_lookup_wire(
-				    w->ctx, wnames[j & (NNAMES - 1)],
-				    wlens[j & (NNAMES - 1)], ANAME_RRTYPE_A,
-				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
-				    &res) != ANAME_OK) {
-				w->bad++;
-				break;
-			}
-			if (aname_synth_wire(res, ANAME_RRTYPE_A, owner,
-					     owner_len, 300, buf, sizeof(buf),
-					     &len) != 1) {
-				w->bad++;
-			}
-			w->sink += len + buf[len - 1];
-			aname_result_unref(res);
-			break;
+		}
 		case K_LIB_LOOKUP:
 			if (aname_cache_lookup(w->ctx, name, ANAME_RRTYPE_A,
 					       ANAME_LOOKUP_FETCH |
