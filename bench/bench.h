@@ -98,6 +98,9 @@ int bench_dns_probe(int port, const char *qname, uint16_t qtype,
 /** Zone writer for bench_nsd_start(): print the zone text to \a f. */
 typedef void (*bench_zone_fn)(FILE *f, void *arg);
 
+/** Write the $ORIGIN, SOA and NS lines every bench.test zone starts with. */
+void bench_zone_header(FILE *f, const char *zone);
+
 /** A private nsd serving one zone on 127.0.0.1:port. */
 typedef struct {
 	pid_t pid;

@@ -44,9 +44,7 @@ static size_t owner_len;
 static void write_zone(FILE *f, void *arg)
 {
 	(void)arg;
-	fprintf(f, "$ORIGIN " ZONE "\n$TTL 3600\n"
-		   "@ IN SOA ns.bench.test. h.bench.test. 1 3600 600 86400 3600\n"
-		   "@ IN NS ns\nns IN A 127.0.0.1\n");
+	bench_zone_header(f, ZONE);
 	for (int i = 0; i < NNAMES; i++) {
 		fprintf(f, "w%d IN A 192.0.2.%d\n", i, i % 250 + 1);
 	}

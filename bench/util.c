@@ -152,3 +152,11 @@ const char *bench_fmt(char *buf, size_t len, bench_stat_t s, int prec)
 		 prec, s.max);
 	return buf;
 }
+
+void bench_zone_header(FILE *f, const char *zone)
+{
+	fprintf(f, "$ORIGIN %s\n$TTL 3600\n"
+		   "@ IN SOA ns.bench.test. h.bench.test. 1 3600 600 86400 3600\n"
+		   "@ IN NS ns\nns IN A 127.0.0.1\n",
+		zone);
+}
