@@ -293,15 +293,8 @@ int main(int argc, char **argv)
 		aname_config_free(a.cfg);
 		return 2;
 	}
-	if (a.threads > 1)
-		aname_config_set_thread(a.cfg, 1);
-	int rc = aname_ctx_new(&a.ctx, a.cfg);
-	aname_config_free(a.cfg);
-	if (rc != ANAME_OK) {
-		fprintf(stderr, "aname-resolverd: library: %s\n",
-			aname_strerror(rc));
+	if (common_ctx_new("aname-resolverd", a.cfg, a.threads, &a.ctx) != 0)
 		return 1;
-	}
 	char err[256];
 	dnsloop_opts_t lo = {
 		.listen = a.listen,

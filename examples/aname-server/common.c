@@ -188,3 +188,17 @@ void common_log(void *arg, int level, const char *msg)
 	fprintf(stderr, "%s: %s: %s\n", (const char *)arg,
 		level >= 0 && level <= 3 ? names[level] : "log", msg);
 }
+
+int common_ctx_new(const char *prog, aname_config_t *cfg, int threads,
+		   aname_ctx_t **ctx)
+{
+	if (threads > 1)
+		aname_config_set_thread(cfg, 1);
+	int rc = aname_ctx_new(ctx, cfg);
+	aname_config_free(cfg);
+	if (rc != ANAME_OK) {
+		fprintf(stderr, "%s: library: %s\n", prog, aname_strerror(rc));
+		return -1;
+	}
+	return 0;
+}

@@ -43,4 +43,10 @@ int common_uint(const char *name, const char *val, unsigned long min,
 /** Library log sink printing to stderr with the program name. */
 void common_log(void *arg, int level, const char *msg);
 
+/* Create the library context both programs run on: thread mode when
+ * several workers share it, else the event loop drives it.  Frees \a cfg
+ * either way; on failure prints "PROG: library: reason" and returns -1. */
+int common_ctx_new(const char *prog, aname_config_t *cfg, int threads,
+		   aname_ctx_t **ctx);
+
 #endif

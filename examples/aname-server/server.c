@@ -255,15 +255,8 @@ int main(int argc, char **argv)
 		aname_config_free(o.cfg);
 		return 1;
 	}
-	if (o.threads > 1)
-		aname_config_set_thread(o.cfg, 1);
-	int rc = aname_ctx_new(&app.ctx, o.cfg);
-	aname_config_free(o.cfg);
-	if (rc != ANAME_OK) {
-		fprintf(stderr, "aname-server: library: %s\n",
-			aname_strerror(rc));
+	if (common_ctx_new("aname-server", o.cfg, o.threads, &app.ctx) != 0)
 		return 1;
-	}
 	char err[256];
 	dnsloop_opts_t lo = {
 		.listen = o.listen,
