@@ -23,7 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
+#include "support/freeze.h"
 #include "bench.h"
 #include "support/servers.h"
 
@@ -242,17 +249,22 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 {
 	aname_ctx_t *ctx = new_ctx(ts_proxy_port(px));
 	struct done d = {0};
+	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	ts_proxy_set_mode(px, "wd.example.test", TS_MODE_DELAY, 50);
 	uint64_t t0 = bench_now_ns();
 	aname_resolve(ctx, "wd.example.test", 1, 5000, on_done, &d, NULL);
-	aname__debug_stall_resolver(ctx, true);
+	/* A real stall: libunbound's worker thread stopped with ptrace. */
+	ts_freeze_t *fz = ts_freeze(worker);
 	aname_wait(ctx, 10000);
+	ts_thaw(fz);
 	double ms = (d.at_ns - t0) / 1e6;
 	uint64_t restarts = 0;
 	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
 	fprintf(md,
 		"### Watchdog\n\n"
-		"A resolution is started and the libunbound worker's answers "
-		"stop being delivered (test hook); default watchdog: probe every "
+		"A resolution is started and libunbound's worker thread is "
+		"stopped for real (ptrace from a helper process); default "
+		"watchdog: probe every "
 		"1000 ms, 2000 ms grace.\n\n"
 		"| measure | value |\n|---|---|\n"
 		"| time from the stall to the answer | %.0f ms |\n"

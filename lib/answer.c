@@ -18,7 +18,10 @@
  * longer than the limit is ELOOP; a chain that visibly revisits a name is a
  * loop and, as draft-aname asks, an empty answer.
  */
-#include "aname_private.h"
+#include "answer.h"
+
+#include "name.h"
+#include "result.h"
 
 #include <ldns/ldns.h>
 #include <string.h>

@@ -8,18 +8,23 @@
  *
  * Keys are (lower-cased wire name, type).  Values are immutable results
  * shared by reference, so a hit copies nothing: it takes one shard lock,
- * bumps a reference count and the entry's LRU position.  Sharding keeps the
- * hit path free of any context-wide lock, so lookups from many threads
- * scale (see bench/).  Each entry also remembers the last failure for
- * backoff (RFC 8767 section 5) and whether a refresh is under way, so that
- * refresh-ahead starts exactly one fetch.  Time is always a parameter, so
- * unit tests drive expiry without sleeping.
+ * bumps a reference count and sets the entry's "referenced" bit.  Sharding
+ * keeps the hit path free of any context-wide lock, so lookups from many
+ * threads scale (see bench/).  Each entry also remembers the last failure
+ * (for backoff, RFC 8767 section 5) and until when a refresh is held off.
+ * What to make of all that is policy.c's business.  Time is always a
+ * parameter, so unit tests drive expiry without sleeping.
  *
- * Bounds: max_entries is split evenly over the shards; inserting into a
- * full shard evicts its least recently used entry (second-chance LRU).  Failure-only entries
- * count too, so a flood of distinct dead targets cannot grow memory.
+ * Bounds: max_entries is split over the shards so that the shard limits
+ * add up to it exactly; inserting into a full shard evicts by
+ * second-chance LRU: the tail entry goes unless it was referenced since it
+ * last reached the tail, in which case it moves to the head with its bit
+ * cleared.  Failure-only entries count too, so a flood of distinct dead
+ * targets cannot grow memory.
  */
-#include "aname_private.h"
+#include "cache.h"
+
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +36,6 @@ struct entry {
 	uint64_t fail_ms;            /* 0: no recent failure */
 	uint64_t refresh_after_ms;   /* no refresh before this */
 	int fail_status;
-	bool refreshing;
 	bool referenced; /* used since it last reached the LRU tail */
 	struct aname_cache_key key;
 };
@@ -50,6 +54,7 @@ struct shard {
 
 struct aname_cache {
 	unsigned n;
+	uint32_t max_stale_s;
 	struct shard shards[];
 };
 
@@ -102,15 +107,17 @@ static struct shard *shard_of(struct aname_cache *c,
 	return &c->shards[(k->hash >> 32) % c->n];
 }
 
-static bool key_eq(const struct aname_cache_key *a,
-		   const struct aname_cache_key *b)
+bool aname__cache_key_eq(const struct aname_cache_key *a,
+			 const struct aname_cache_key *b)
 {
 	return a->hash == b->hash && a->rrtype == b->rrtype &&
 	       a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
 }
 
-struct aname_cache *aname__cache_new(size_t max_entries, unsigned shards)
+struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
 {
+	size_t max_entries = cfg->max_entries > 0 ? cfg->max_entries : 1;
+	unsigned shards = cfg->shards;
 	if (shards == 0) {
 		shards = 1;
 	}
@@ -123,10 +130,11 @@ struct aname_cache *aname__cache_new(size_t max_entries, unsigned shards)
 		return NULL;
 	}
 	c->n = shards;
+	c->max_stale_s = cfg->max_stale_s;
 	for (unsigned i = 0; i < shards; i++) {
 		struct shard *s = &c->shards[i];
 		pthread_mutex_init(&s->lock, NULL);
-		s->max = (max_entries + shards - 1) / shards;
+		s->max = max_entries / shards + (i < max_entries % shards);
 		s->mask = 15;
 		s->buckets = calloc(s->mask + 1, sizeof(*s->buckets));
 		if (s->buckets == NULL) {
@@ -168,7 +176,7 @@ static struct entry *find(struct shard *s, const struct aname_cache_key *k)
 {
 	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
 	     e = e->hnext) {
-		if (key_eq(&e->key, k)) {
+		if (aname__cache_key_eq(&e->key, k)) {
 			return e;
 		}
 	}
@@ -288,9 +296,8 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
 }
 
 void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
-		      uint64_t now_ms, uint32_t max_stale_s,
-		      unsigned prefetch_percent, unsigned backoff_s,
-		      bool claim_refresh, struct aname_cache_probe *out)
+		      uint64_t now_ms, bool want_stale,
+		      struct aname_cache_view *out)
 {
 	struct shard *s = shard_of(c, k);
 	memset(out, 0, sizeof(*out));
@@ -300,42 +307,24 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 	if (e == NULL) {
 		s->stats[ANAME_STAT_MISSES]++;
 		pthread_mutex_unlock(&s->lock);
-		/* No entry to mark: the fetch table deduplicates. */
-		out->want_refresh = claim_refresh;
 		return;
 	}
-	if (e->fail_ms != 0 && backoff_s > 0 &&
-	    now_ms < e->fail_ms + (uint64_t)backoff_s * 1000u) {
-		out->in_backoff = true;
-		out->fail_status = e->fail_status;
-	}
+	out->fail_ms = e->fail_ms;
+	out->fail_status = e->fail_status;
+	out->refresh_hold_ms = e->refresh_after_ms;
 	aname_result_t *r = e->res;
 	if (r != NULL && !aname__result_expired(r, now_ms)) {
-		out->state = ANAME_CACHE_FRESH;
+		out->fresh = true;
 		out->res = aname_result_ref(r);
 		s->stats[ANAME_STAT_HITS_FRESH]++;
-		uint64_t life = (uint64_t)r->ttl * 1000u;
-		uint64_t left = r->expire_ms - now_ms;
-		if (!e->refreshing && prefetch_percent > 0 &&
-		    now_ms >= e->refresh_after_ms &&
-		    left * 100u <= life * prefetch_percent) {
-			out->want_refresh = true;
-		}
-		touch(s, e);
-	} else if (r != NULL && max_stale_s > 0 &&
-		   now_ms < r->expire_ms + (uint64_t)max_stale_s * 1000u) {
-		out->state = ANAME_CACHE_STALE;
-		out->res = aname_result_ref(r);
-		out->want_refresh = !e->refreshing && !out->in_backoff &&
-				    now_ms >= e->refresh_after_ms;
 		touch(s, e);
 	} else {
 		s->stats[ANAME_STAT_MISSES]++;
-		out->want_refresh = !e->refreshing && !out->in_backoff;
-	}
-	out->want_refresh = out->want_refresh && claim_refresh;
-	if (out->want_refresh) {
-		e->refreshing = true;
+		if (r != NULL && want_stale && c->max_stale_s > 0 &&
+		    now_ms < r->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
+			out->res = aname_result_ref(r);
+			touch(s, e);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -351,7 +340,7 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		return ANAME_ENOMEM;
 	}
 	/* A refresh that did not extend the entry came from libunbound's
-	 * copy (see resolver.c): try again shortly, not on every lookup. */
+	 * copy (see ubsetup.c): try again shortly, not on every lookup. */
 	e->refresh_after_ms = 0;
 	if (e->res != NULL && e->res->status == ANAME_OK &&
 	    res->expire_ms <= e->res->expire_ms + 1000u) {
@@ -362,7 +351,6 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 	e->res = aname_result_ref(res);
 	e->fail_ms = 0;
 	e->fail_status = ANAME_OK;
-	e->refreshing = false;
 	s->bytes += entry_bytes(e);
 	pthread_mutex_unlock(&s->lock);
 	return ANAME_OK;
@@ -380,33 +368,22 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 	}
 	e->fail_ms = now_ms != 0 ? now_ms : 1;
 	e->fail_status = status;
-	e->refreshing = false;
+	e->refresh_after_ms = 0;
 	pthread_mutex_unlock(&s->lock);
 	return ANAME_OK;
 }
 
-static void set_refreshing(struct aname_cache *c,
-			   const struct aname_cache_key *k, bool on)
+void aname__cache_hold_refresh(struct aname_cache *c,
+			       const struct aname_cache_key *k,
+			       uint64_t until_ms)
 {
 	struct shard *s = shard_of(c, k);
 	pthread_mutex_lock(&s->lock);
 	struct entry *e = find(s, k);
 	if (e != NULL) {
-		e->refreshing = on;
+		e->refresh_after_ms = until_ms;
 	}
 	pthread_mutex_unlock(&s->lock);
-}
-
-void aname__cache_refresh_done(struct aname_cache *c,
-			       const struct aname_cache_key *k)
-{
-	set_refreshing(c, k, false);
-}
-
-void aname__cache_refresh_started(struct aname_cache *c,
-				  const struct aname_cache_key *k)
-{
-	set_refreshing(c, k, true);
 }
 
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,

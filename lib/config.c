@@ -12,7 +12,9 @@
  * libunbound freezes its own configuration at the first resolve: a config
  * that is complete before aname_ctx_new() makes that rule structural.
  */
-#include "aname_private.h"
+#include "config.h"
+
+#include "name.h"
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>

@@ -11,7 +11,10 @@
  * in such lines; so at most LOG_BURST messages go out per second and the
  * rest are counted and summarised in the next message that passes.
  */
-#include "aname_private.h"
+#include "log.h"
+
+#include "clock.h"
+#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -12,7 +12,9 @@
  * is not stored but derived from its expiry and the clock, so a result a
  * host keeps past its TTL reports itself stale, as it is.
  */
-#include "aname_private.h"
+#include "result.h"
+
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,11 @@
  * shedding, watchdog probes) rather than from anything a monitor would
  * have to infer, such as CPU use.
  */
-#include "aname_private.h"
+#include "stats.h"
+
+#include "cache.h"
+#include "clock.h"
+#include "ctx.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +35,11 @@ static struct aname_health_slot *slot(struct aname_stats *s, uint64_t now_ms)
 		sl->epoch = epoch;
 	}
 	return sl;
+}
+
+void aname__stat_inc(struct aname_stats *s, int stat)
+{
+	s->v[stat]++;
 }
 
 void aname__stats_event(struct aname_stats *s, enum aname_health_event ev,
@@ -80,15 +89,16 @@ uint64_t aname__stat_read(struct aname_ctx *ctx, int stat, uint64_t now_ms)
 	case ANAME_STAT_MISSES:
 		return aname__cache_stat(ctx->cache, stat) + ctx->stats.v[stat];
 	case ANAME_STAT_INFLIGHT:
-		return ctx->n_fetches;
+		return ctx->fetches.n;
 	case ANAME_STAT_WAITERS:
-		return ctx->n_waiters;
+		return ctx->fetches.n_waiters;
 	case ANAME_STAT_OLDEST_INFLIGHT_MS:
-		return ctx->oldest != NULL && now_ms > ctx->oldest->started_ms
-			       ? now_ms - ctx->oldest->started_ms
+		return ctx->fetches.oldest != NULL &&
+				       now_ms > ctx->fetches.oldest->started_ms
+			       ? now_ms - ctx->fetches.oldest->started_ms
 			       : 0;
 	case ANAME_STAT_REGISTERED:
-		return ctx->n_regs;
+		return ctx->regs.tab.n;
 	case ANAME_STAT_CACHE_ENTRIES:
 	case ANAME_STAT_CACHE_BYTES:
 	case ANAME_STAT_EVICTIONS:
@@ -164,8 +174,7 @@ static struct verdict judge(struct aname_ctx *ctx, uint64_t now_ms)
 		sum.shed += sl->shed;
 		sum.requests += sl->requests;
 	}
-	if (ctx->probe_outstanding &&
-	    now_ms - ctx->probe_sent_ms > ctx->cfg.watchdog_grace_ms / 2) {
+	if (aname__watchdog_suspect(ctx, now_ms)) {
 		worse(&v, ANAME_HEALTH_FAILING, ANAME_REASON_RESOLVER_STALLED);
 	}
 	uint32_t done = sum.ok + sum.timeouts + sum.failures;
@@ -195,16 +204,16 @@ static struct verdict judge(struct aname_ctx *ctx, uint64_t now_ms)
 			      : ANAME_HEALTH_DEGRADED,
 		      ANAME_REASON_SHEDDING);
 	}
-	if (ctx->stats.last_restart_ms != 0 &&
-	    now_ms - ctx->stats.last_restart_ms < 60000) {
+	if (ctx->wd.last_restart_ms != 0 &&
+	    now_ms - ctx->wd.last_restart_ms < 60000) {
 		worse(&v, ANAME_HEALTH_DEGRADED,
 		      ANAME_REASON_WATCHDOG_RESTARTED);
 	}
 	if (sum.stale > 0) {
 		worse(&v, ANAME_HEALTH_DEGRADED, ANAME_REASON_SERVING_STALE);
 	}
-	if (ctx->oldest != NULL &&
-	    now_ms - ctx->oldest->started_ms >
+	if (ctx->fetches.oldest != NULL &&
+	    now_ms - ctx->fetches.oldest->started_ms >
 		    2u * (uint64_t)ctx->cfg.timeout_ms + 1000u) {
 		worse(&v, ANAME_HEALTH_DEGRADED, ANAME_REASON_BACKLOG);
 	}

@@ -13,7 +13,9 @@
  * so here it only meets the ALIAS TTL.  The wire writer allocates nothing:
  * it is on a host's query path.
  */
-#include "aname_private.h"
+#include "name.h"
+#include "result.h"
+#include "clock.h"
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>

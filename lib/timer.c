@@ -12,7 +12,7 @@
  * (a request delivered early, a cancel) is O(log n) with no search and no
  * stale entries left behind.
  */
-#include "aname_private.h"
+#include "timer.h"
 
 #include <stdlib.h>
 
@@ -93,6 +93,23 @@ int aname__timer_arm(struct aname_timer_heap *h, struct aname_timer *t,
 	h->n++;
 	sift_up(h, h->n - 1);
 	return ANAME_OK;
+}
+
+void aname__timer_init(struct aname_timer *t, aname_timer_cb cb, void *data)
+{
+	t->when_ms = 0;
+	t->idx = SIZE_MAX;
+	t->cb = cb;
+	t->data = data;
+}
+
+void aname__timers_run(struct aname_timer_heap *h, uint64_t now_ms)
+{
+	struct aname_timer *t;
+	while ((t = aname__timer_peek(h)) != NULL && t->when_ms <= now_ms) {
+		aname__timer_disarm(h, t);
+		t->cb(t, now_ms);
+	}
 }
 
 struct aname_timer *aname__timer_peek(const struct aname_timer_heap *h)

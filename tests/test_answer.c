@@ -9,7 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 
 static const struct aname_answer_limits lim = {
 	.max_chain = 8,

@@ -1,14 +1,22 @@
 /*
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * The TTL cache (lib/cache.c) with injected time: no sleeping.
+ * The TTL cache (lib/cache.c) and the freshness policy (lib/policy.c)
+ * with injected time: no sleeping.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "policy.h"
+#include "result.h"
+#include "stats.h"
 
 static struct aname_cache_key key(const char *name, uint16_t type)
 {
@@ -32,87 +40,154 @@ static aname_result_t *answer(uint32_t ttl, uint64_t now)
 	return r;
 }
 
-static struct aname_cache_probe get(struct aname_cache *c,
-				    struct aname_cache_key *k, uint64_t now)
+static struct aname_cache *cache_new(size_t max, unsigned shards)
 {
-	struct aname_cache_probe p;
-	aname__cache_get(c, k, now, 3600, 10, 30, true, &p);
+	struct aname_cache_config cc = {max, shards, 3600};
+	return aname__cache_new(&cc);
+}
+
+/* What the store holds, and what the policy makes of it for a
+ * synchronous lookup (prefetch 10 %, backoff 30 s). */
+struct probe {
+	struct aname_cache_view v;
+	enum aname_action act;
+};
+
+static struct probe get_ex(struct aname_cache *c, struct aname_cache_key *k,
+			   uint64_t now, const struct aname_policy_input *in)
+{
+	static const struct aname_policy pol = {10, 30, 0};
+	struct probe p;
+	aname__cache_get(c, k, now, true, &p.v);
+	p.act = aname__policy_decide(&pol, &p.v, in, now);
 	return p;
+}
+
+static struct probe get(struct aname_cache *c, struct aname_cache_key *k,
+			uint64_t now)
+{
+	struct aname_policy_input in = {false, false, true, true};
+	return get_ex(c, k, now, &in);
 }
 
 Test(cache, fresh_until_ttl_then_stale_then_gone)
 {
-	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache *c = cache_new(100, 4);
 	struct aname_cache_key k = key("T.test", ANAME_RRTYPE_A);
 	struct aname_cache_key k2 = key("t.TEST.", ANAME_RRTYPE_A);
 	aname_result_t *r = answer(100, 1000);
 	cr_assert_eq(aname__cache_put(c, &k, r, 1000), ANAME_OK);
 	aname_result_unref(r);
 
-	struct aname_cache_probe p = get(c, &k2, 1000 + 50 * 1000);
-	cr_assert_eq(p.state, ANAME_CACHE_FRESH, "case-insensitive key");
-	cr_assert_eq(aname__result_ttl_at(p.res, 1000 + 50 * 1000), 50);
-	cr_assert_not(p.want_refresh, "not yet within the last 10 %%");
-	aname_result_unref(p.res);
+	struct probe p = get(c, &k2, 1000 + 50 * 1000);
+	cr_assert(p.v.fresh, "case-insensitive key");
+	cr_assert_eq(aname__result_ttl_at(p.v.res, 1000 + 50 * 1000), 50);
+	cr_assert_eq(p.act, ANAME_ACT_SERVE, "not yet within the last 10 %%");
+	aname_result_unref(p.v.res);
 
 	p = get(c, &k, 1000 + 95 * 1000);
-	cr_assert_eq(p.state, ANAME_CACHE_FRESH);
-	cr_assert(p.want_refresh, "last 10 %% of the TTL: refresh ahead");
-	aname_result_unref(p.res);
+	cr_assert(p.v.fresh);
+	cr_assert_eq(p.act, ANAME_ACT_SERVE_REFRESH,
+		     "last 10 %% of the TTL: refresh ahead");
+	aname_result_unref(p.v.res);
+	/* A fetch started: it holds refreshes off until its deadline. */
+	aname__cache_hold_refresh(c, &k, 1000 + 95 * 1000 + 1501);
 	p = get(c, &k, 1000 + 96 * 1000);
-	cr_assert_not(p.want_refresh, "only one refresh is claimed");
-	aname_result_unref(p.res);
-	aname__cache_refresh_done(c, &k);
+	cr_assert_eq(p.act, ANAME_ACT_SERVE, "one refresh at a time");
+	aname_result_unref(p.v.res);
+	struct aname_policy_input running = {false, true, true, true};
+	p = get_ex(c, &k, 1000 + 97 * 1000, &running);
+	cr_assert_eq(p.act, ANAME_ACT_SERVE, "a running fetch is enough");
+	aname_result_unref(p.v.res);
 
 	p = get(c, &k, 1000 + 101 * 1000);
-	cr_assert_eq(p.state, ANAME_CACHE_STALE);
-	cr_assert_eq(aname__result_ttl_at(p.res, 1000 + 101 * 1000), 30,
+	cr_assert_not(p.v.fresh);
+	cr_assert_not_null(p.v.res);
+	cr_assert_eq(p.act, ANAME_ACT_STALE_REFRESH);
+	cr_assert_eq(aname__result_ttl_at(p.v.res, 1000 + 101 * 1000), 30,
 		     "stale TTL");
-	aname_result_unref(p.res);
+	aname_result_unref(p.v.res);
 
 	p = get(c, &k, 1000 + 100 * 1000 + 3600 * 1000 + 1);
-	cr_assert_eq(p.state, ANAME_CACHE_MISS, "past max-stale");
-	cr_assert_null(p.res);
+	cr_assert_null(p.v.res, "past max-stale");
+	cr_assert_eq(p.act, ANAME_ACT_FETCH);
+	aname__cache_free(c);
+}
+
+Test(cache, policy_admission)
+{
+	struct aname_cache *c = cache_new(100, 4);
+	struct aname_cache_key k = key("t.test", ANAME_RRTYPE_A);
+	struct aname_policy_input full = {true, false, false, true};
+	struct aname_policy_input no_waiters = {true, true, true, false};
+	struct aname_policy_input join = {true, true, false, true};
+	cr_assert_eq(get_ex(c, &k, 1, &full).act, ANAME_ACT_SHED,
+		     "no room for a fetch");
+	cr_assert_eq(get_ex(c, &k, 1, &no_waiters).act, ANAME_ACT_SHED,
+		     "no room to wait");
+	cr_assert_eq(get_ex(c, &k, 1, &join).act, ANAME_ACT_FETCH,
+		     "joining needs no new fetch");
+	aname__cache_fail(c, &k, ANAME_ESERVFAIL, 1000);
+	struct probe p = get_ex(c, &k, 2000, &join);
+	cr_assert_eq(p.act, ANAME_ACT_FAIL, "fail fast while backing off");
+	cr_assert_eq(p.v.fail_status, ANAME_ESERVFAIL);
+	aname__cache_free(c);
+}
+
+Test(cache, max_entries_is_exact)
+{
+	/* 100 over 64 shards used to round up to 128. */
+	struct aname_cache *c = cache_new(100, 64);
+	char name[64];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "x%d.test", i);
+		struct aname_cache_key k = key(name, ANAME_RRTYPE_A);
+		aname_result_t *r = answer(100, 0);
+		aname__cache_put(c, &k, r, 0);
+		aname_result_unref(r);
+	}
+	uint64_t n, bytes, ev;
+	aname__cache_usage(c, &n, &bytes, &ev);
+	cr_assert_leq(n, 100, "%llu entries", (unsigned long long)n);
+	cr_assert_geq(n, 95, "shards fill evenly: %llu", (unsigned long long)n);
 	aname__cache_free(c);
 }
 
 Test(cache, types_are_separate)
 {
-	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache *c = cache_new(100, 4);
 	struct aname_cache_key a = key("t.test", ANAME_RRTYPE_A);
 	struct aname_cache_key aaaa = key("t.test", ANAME_RRTYPE_AAAA);
 	aname_result_t *r = answer(100, 0);
 	aname__cache_put(c, &a, r, 0);
 	aname_result_unref(r);
-	struct aname_cache_probe p = get(c, &aaaa, 10);
-	cr_assert_eq(p.state, ANAME_CACHE_MISS);
+	struct probe p = get(c, &aaaa, 10);
+	cr_assert_null(p.v.res);
 	aname__cache_free(c);
 }
 
 Test(cache, failure_backoff_keeps_stale)
 {
-	struct aname_cache *c = aname__cache_new(100, 4);
+	struct aname_cache *c = cache_new(100, 4);
 	struct aname_cache_key k = key("t.test", ANAME_RRTYPE_A);
 	aname_result_t *r = answer(10, 0);
 	aname__cache_put(c, &k, r, 0);
 	aname_result_unref(r);
 	aname__cache_fail(c, &k, ANAME_ETIMEDOUT, 20000);
-	struct aname_cache_probe p = get(c, &k, 21000);
-	cr_assert_eq(p.state, ANAME_CACHE_STALE);
-	cr_assert(p.in_backoff);
-	cr_assert_eq(p.fail_status, ANAME_ETIMEDOUT);
-	cr_assert_not(p.want_refresh, "no upstream query during backoff");
-	aname_result_unref(p.res);
+	struct probe p = get(c, &k, 21000);
+	cr_assert(p.v.res != NULL && !p.v.fresh);
+	cr_assert_eq(p.v.fail_status, ANAME_ETIMEDOUT);
+	cr_assert_eq(p.act, ANAME_ACT_STALE, "no upstream query during backoff");
+	aname_result_unref(p.v.res);
 	p = get(c, &k, 20000 + 30000);
-	cr_assert_not(p.in_backoff, "backoff over after 30 s");
-	cr_assert(p.want_refresh);
-	aname_result_unref(p.res);
+	cr_assert_eq(p.act, ANAME_ACT_STALE_REFRESH, "backoff over after 30 s");
+	aname_result_unref(p.v.res);
 	aname__cache_free(c);
 }
 
 Test(cache, lru_eviction_bounds_entries)
 {
-	struct aname_cache *c = aname__cache_new(64, 1);
+	struct aname_cache *c = cache_new(64, 1);
 	char name[64];
 	for (int i = 0; i < 1000; i++) {
 		snprintf(name, sizeof(name), "n%d.test", i);
@@ -123,9 +198,9 @@ Test(cache, lru_eviction_bounds_entries)
 		if (i == 0 || i % 10 == 0) {
 			/* keep n0 hot */
 			struct aname_cache_key k0 = key("n0.test", 1);
-			struct aname_cache_probe p = get(c, &k0, 1);
-			cr_assert_eq(p.state, ANAME_CACHE_FRESH, "i=%d", i);
-			aname_result_unref(p.res);
+			struct probe p = get(c, &k0, 1);
+			cr_assert(p.v.fresh, "i=%d", i);
+			aname_result_unref(p.v.res);
 		}
 	}
 	uint64_t n, bytes, ev;
@@ -134,23 +209,23 @@ Test(cache, lru_eviction_bounds_entries)
 	cr_assert_eq(ev, 1000 - 64);
 	cr_assert_gt(bytes, 64 * 4);
 	struct aname_cache_key k999 = key("n999.test", 1);
-	struct aname_cache_probe p = get(c, &k999, 1);
-	cr_assert_eq(p.state, ANAME_CACHE_FRESH, "most recent survives");
-	aname_result_unref(p.res);
+	struct probe p = get(c, &k999, 1);
+	cr_assert(p.v.fresh, "most recent survives");
+	aname_result_unref(p.v.res);
 	aname__cache_free(c);
 }
 
 Test(cache, results_outlive_eviction)
 {
-	struct aname_cache *c = aname__cache_new(1, 1);
+	struct aname_cache *c = cache_new(1, 1);
 	struct aname_cache_key k1 = key("a.test", 1), k2 = key("b.test", 1);
 	aname_result_t *r = answer(100, 0);
 	aname__cache_put(c, &k1, r, 0);
-	struct aname_cache_probe p = get(c, &k1, 1);
+	struct probe p = get(c, &k1, 1);
 	aname__cache_put(c, &k2, r, 0); /* evicts k1 */
 	aname_result_unref(r);
-	cr_assert_eq(aname_result_count(p.res, ANAME_RRTYPE_A), 1);
-	aname_result_unref(p.res);
+	cr_assert_eq(aname_result_count(p.v.res, ANAME_RRTYPE_A), 1);
+	aname_result_unref(p.v.res);
 	aname__cache_free(c);
 }
 
@@ -171,10 +246,10 @@ static void *hammer_main(void *arg)
 			aname__cache_put(h->c, &k, r, 0);
 			aname_result_unref(r);
 		} else {
-			struct aname_cache_probe p = get(h->c, &k, 5);
-			aname_result_unref(p.res);
-			if (p.want_refresh) {
-				aname__cache_refresh_done(h->c, &k);
+			struct probe p = get(h->c, &k, 5);
+			aname_result_unref(p.v.res);
+			if (p.act == ANAME_ACT_SERVE_REFRESH) {
+				aname__cache_hold_refresh(h->c, &k, 10);
 			}
 		}
 	}
@@ -183,7 +258,7 @@ static void *hammer_main(void *arg)
 
 Test(cache, concurrent_put_get, .timeout = 30)
 {
-	struct aname_cache *c = aname__cache_new(128, 8);
+	struct aname_cache *c = cache_new(128, 8);
 	pthread_t t[4];
 	struct hammer h[4];
 	for (int i = 0; i < 4; i++) {

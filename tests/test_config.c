@@ -6,7 +6,13 @@
  */
 #include <criterion/criterion.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 
 static aname_config_t *cfg;
 

@@ -7,7 +7,13 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 
 /* Inline strings: Criterion copies parameters into a separate process,
  * where pointers into the parent's data would not be valid. */

@@ -8,7 +8,13 @@
 #include <ldns/ldns.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 
 static aname_result_t *make(uint16_t type, size_t n, uint32_t ttl)
 {

@@ -24,7 +24,13 @@
  * writes exactly count records.  Failures must be one of the documented
  * statuses.  Leaks are caught by LeakSanitizer.
  */
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 #include "fuzz_check.h"
 
 #include <ldns/ldns.h>

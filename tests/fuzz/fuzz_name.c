@@ -20,7 +20,13 @@
  *   mode 2  two wire names: lower-casing and case-insensitive comparison
  *           must agree with each other.
  */
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 #include "fuzz_check.h"
 
 #include <ldns/ldns.h>

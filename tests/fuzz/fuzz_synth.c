@@ -26,7 +26,13 @@
  * records do not fit; the text output has the same records (read back with
  * ldns) and snprintf semantics; the ldns list equals the wire records.
  */
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 #include "fuzz_check.h"
 
 #include <ldns/ldns.h>

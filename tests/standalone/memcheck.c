@@ -16,7 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aname_private.h"
+#include "answer.h"
+#include "cache.h"
+#include "config.h"
+#include "clock.h"
+#include "name.h"
+#include "result.h"
+#include "stats.h"
 #include "support/servers.h"
 
 static int failures;
@@ -161,21 +167,10 @@ int main(void)
 	for (int thread = 0; thread <= 1; thread++) {
 		aname_ctx_t *ctx = make_ctx(ts_nsd_port(nsd), thread, 3000);
 		tour(ctx);
-		/* The watchdog replaces a resolver that stops answering. */
-		if (!thread) {
-			struct done w = {0};
-			aname_resolve(ctx, "fresh.example.test", 28, 0, on_done,
-				      &w, NULL);
-			aname__debug_stall_resolver(ctx, true);
-			aname_wait(ctx, 5000);
-			uint64_t restarts = 0;
-			aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS,
-					&restarts);
-			CHECK(w.calls == 1 && restarts >= 1,
-			      "watchdog: %d calls, %llu restarts", w.calls,
-			      (unsigned long long)restarts);
-			aname_result_unref(w.res);
-		}
+		/* The watchdog's replacement of a stalled resolver is not
+		 * toured here: a real stall stops a thread with ptrace, and
+		 * under valgrind, which runs one thread at a time, that
+		 * would stop them all.  tests/test_stall.c covers it. */
 		aname_ctx_free(ctx);
 	}
 	/* Deadlines against the black hole, then free with requests in

@@ -1,0 +1,81 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file cache.h
+ * \brief The TTL cache (cache.c): a store, configured once.
+ *
+ * It keeps, per (target, type), the last answer and the last failure,
+ * and reports them; every decision about what to do with them (fresh,
+ * refresh-ahead, stale, backoff, ...) is policy.c's.  Thread-safe: each
+ * shard has its own lock, and no other lock is ever taken inside.
+ */
+#ifndef ANAME_CACHE_H
+#define ANAME_CACHE_H
+
+#include "aname_private.h"
+#include "result.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct aname_cache;
+
+/* name[] is last so that cache entries can store it truncated. */
+struct aname_cache_key {
+	uint64_t hash;
+	uint16_t rrtype;
+	uint8_t len;
+	uint8_t name[ANAME_NAME_MAX]; /* lower-case wire */
+};
+
+void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
+		      size_t len, uint16_t rrtype);
+bool aname__cache_key_eq(const struct aname_cache_key *a,
+			 const struct aname_cache_key *b);
+
+struct aname_cache_config {
+	size_t max_entries;
+	unsigned shards;
+	uint32_t max_stale_s; /* how long past expiry an answer is kept */
+};
+
+/* What the store holds for a key at a moment. */
+struct aname_cache_view {
+	aname_result_t *res;   /* new reference: fresh, or stale within
+				  max_stale_s when asked for; else NULL */
+	bool fresh;            /* res has not expired */
+	uint64_t fail_ms;      /* last failure since the last answer, or 0 */
+	int fail_status;
+	uint64_t refresh_hold_ms; /* no refresh before this */
+};
+
+struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg);
+void aname__cache_free(struct aname_cache *c);
+/* Counts REQUESTS, HITS_FRESH and MISSES (a stale find counts as a miss
+ * here; the caller counts what it serves). */
+void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
+		      uint64_t now_ms, bool want_stale,
+		      struct aname_cache_view *out);
+/* Store an answer (adds its own reference).  An answer that does not
+ * extend the entry's life holds the next refresh off for
+ * ANAME_REFRESH_RETRY_MS: it was libunbound's cached copy. */
+#define ANAME_REFRESH_RETRY_MS 200
+int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
+		     aname_result_t *res, uint64_t now_ms);
+/* Record a failure; keeps any stale answer. */
+int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
+		      int status, uint64_t now_ms);
+/* No refresh before until_ms (a fetch for it runs; 0 lifts the hold): a
+ * hint that spares synchronous lookups the context lock, and that
+ * expires by itself, so nothing has to release it. */
+void aname__cache_hold_refresh(struct aname_cache *c,
+			       const struct aname_cache_key *k,
+			       uint64_t until_ms);
+void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
+			uint64_t *bytes, uint64_t *evictions);
+/* Per-shard hit statistics, summed. */
+uint64_t aname__cache_stat(struct aname_cache *c, int stat);
+
+#endif /* ANAME_CACHE_H */

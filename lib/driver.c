@@ -1,0 +1,544 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file driver.c
+ * \brief The libunbound driver thread; see driver.h for why it exists.
+ *
+ * Locks, all leaves: d->mu guards the queues and flags that host threads
+ * write; d->cb_lock makes "deliver" and "cancel/abandon" exclusive, so a
+ * callback never runs after a cancel or an abandon returned.  Neither is
+ * ever held across a libunbound call.
+ *
+ * References: a job has one for the submitter (passed to the cancel queue
+ * by aname__driver_cancel) and one for the driver thread (dropped when
+ * libunbound is done with it).  The driver has one for its owner, one for
+ * its thread and one per job; whoever drops the last frees it, so an
+ * abandoned thread that returns from libunbound hours later still finds
+ * its memory, and so does a host that cancels a job of a driver the
+ * watchdog abandoned.
+ *
+ * Leaving (stop or abandon): ub_ctx_delete() joins libunbound's worker and
+ * would hang with it, so the thread first sends a probe and deletes the
+ * context only once the worker answered it.  Until then it lingers,
+ * costing a sleeping thread and a few fds.
+ */
+#include "driver.h"
+
+#include "clock.h"
+#include "ubsetup.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unbound.h>
+#include <unistd.h>
+
+/* Retry period of the leave probe, and of a failed context creation. */
+#define LINGER_PROBE_MS 1000
+
+struct aname_driver {
+	atomic_uint refs;
+	aname_config_t cfg;
+	struct aname_answer_limits lim;
+	int evfd; /* wakes the driver thread */
+	pthread_t thread;
+
+	pthread_mutex_t mu;
+	struct aname_job *sub_head, *sub_tail, *cancel_head;
+	bool probe_wanted;
+	bool stop;
+	bool exited;   /* the thread is done with everything */
+	bool detached; /* its owner left without waiting */
+	pthread_cond_t exited_cond;
+
+	pthread_mutex_t cb_lock;
+	bool abandoned; /* under cb_lock */
+
+	atomic_uint_fast64_t probe_asked_ms;    /* 0: none outstanding */
+	atomic_int status;
+
+	/* Driver thread only. */
+	struct ub_ctx *ub;
+	struct aname_job *inflight;
+	bool probe_in_ub;
+};
+
+static atomic_uint lingering;
+
+unsigned aname__drivers_lingering(void)
+{
+	return atomic_load(&lingering);
+}
+
+static void wake(struct aname_driver *d)
+{
+	uint64_t one = 1;
+	ssize_t w = write(d->evfd, &one, sizeof(one));
+	(void)w; /* fails only when the counter is saturated: still awake */
+}
+
+static void driver_unref(struct aname_driver *d)
+{
+	if (atomic_fetch_sub(&d->refs, 1) != 1) {
+		return;
+	}
+	close(d->evfd);
+	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->cb_lock);
+	pthread_cond_destroy(&d->exited_cond);
+	aname__config_clear(&d->cfg);
+	free(d);
+}
+
+void aname__job_release(struct aname_job *job)
+{
+	if (job != NULL && atomic_fetch_sub(&job->refs, 1) == 1) {
+		struct aname_driver *d = job->d;
+		aname_result_unref(job->res);
+		free(job);
+		driver_unref(d);
+	}
+}
+
+aname_result_t *aname__job_take_result(struct aname_job *job)
+{
+	aname_result_t *res = job->res;
+	job->res = NULL;
+	return res;
+}
+
+/* ------------------------------------------------------------ host side */
+
+struct aname_job *aname__driver_submit(struct aname_driver *d,
+				       const char *qname, uint16_t qtype,
+				       aname_job_cb cb, void *arg)
+{
+	struct aname_job *job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		return NULL;
+	}
+	snprintf(job->qname, sizeof(job->qname), "%s", qname);
+	job->qtype = qtype;
+	job->cb = cb;
+	job->arg = arg;
+	job->d = d;
+	atomic_init(&job->refs, 2);
+	atomic_fetch_add(&d->refs, 1); /* the job's memory names the driver */
+	pthread_mutex_lock(&d->mu);
+	if (d->sub_tail != NULL) {
+		d->sub_tail->qnext = job;
+	} else {
+		d->sub_head = job;
+	}
+	d->sub_tail = job;
+	pthread_mutex_unlock(&d->mu);
+	wake(d);
+	return job;
+}
+
+bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
+{
+	pthread_mutex_lock(&d->cb_lock);
+	bool ran = job->delivered;
+	job->cancelled = true;
+	pthread_mutex_unlock(&d->cb_lock);
+	if (ran) {
+		return false;
+	}
+	/* Our reference goes with the cancel request; the thread tells
+	 * libunbound (ub_cancel only suppresses the callback, it does not
+	 * stop the resolution) and drops it. */
+	pthread_mutex_lock(&d->mu);
+	bool exited = d->exited;
+	if (!exited) {
+		job->qnext = d->cancel_head;
+		d->cancel_head = job;
+	}
+	pthread_mutex_unlock(&d->mu);
+	if (exited) {
+		aname__job_release(job); /* nobody left to tell */
+	} else {
+		wake(d);
+	}
+	return true;
+}
+
+void aname__driver_probe(struct aname_driver *d, uint64_t now_ms)
+{
+	uint_fast64_t none = 0;
+	if (!atomic_compare_exchange_strong(&d->probe_asked_ms, &none,
+					    now_ms != 0 ? now_ms : 1)) {
+		return;
+	}
+	pthread_mutex_lock(&d->mu);
+	d->probe_wanted = true;
+	pthread_mutex_unlock(&d->mu);
+	wake(d);
+}
+
+uint64_t aname__driver_probe_outstanding(const struct aname_driver *d)
+{
+	return atomic_load(&((struct aname_driver *)d)->probe_asked_ms);
+}
+
+int aname__driver_status(const struct aname_driver *d)
+{
+	return atomic_load(&((struct aname_driver *)d)->status);
+}
+
+void aname__driver_abandon(struct aname_driver *d)
+{
+	pthread_mutex_lock(&d->cb_lock);
+	d->abandoned = true;
+	pthread_mutex_unlock(&d->cb_lock);
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	bool exited = d->exited;
+	if (!exited) {
+		d->detached = true;
+		atomic_fetch_add(&lingering, 1);
+	}
+	pthread_mutex_unlock(&d->mu);
+	wake(d);
+	if (exited) {
+		pthread_join(d->thread, NULL);
+	} else {
+		pthread_detach(d->thread);
+	}
+	driver_unref(d);
+}
+
+void aname__driver_stop(struct aname_driver *d, unsigned wait_ms)
+{
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_mutex_unlock(&d->mu);
+	wake(d);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (!d->exited) {
+		if (pthread_cond_timedwait(&d->exited_cond, &d->mu, &until) ==
+		    ETIMEDOUT) {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	aname__driver_abandon(d);
+}
+
+/* ------------------------------------------------------------ driver thread */
+
+static void inflight_add(struct aname_driver *d, struct aname_job *job)
+{
+	job->prev = NULL;
+	job->next = d->inflight;
+	if (d->inflight != NULL) {
+		d->inflight->prev = job;
+	}
+	d->inflight = job;
+	job->in_ub = true;
+}
+
+static void inflight_remove(struct aname_driver *d, struct aname_job *job)
+{
+	if (job->prev != NULL) {
+		job->prev->next = job->next;
+	} else {
+		d->inflight = job->next;
+	}
+	if (job->next != NULL) {
+		job->next->prev = job->prev;
+	}
+	job->prev = job->next = NULL;
+	job->in_ub = false;
+}
+
+/* Hand a result to the job's owner, unless it cancelled or the driver was
+ * abandoned; then drop the driver's reference.  Takes res. */
+static void deliver(struct aname_driver *d, struct aname_job *job, int status,
+		    aname_result_t *res)
+{
+	pthread_mutex_lock(&d->cb_lock);
+	if (!job->cancelled && !d->abandoned) {
+		job->status = status;
+		job->res = res;
+		job->delivered = true;
+		res = NULL;
+		job->cb(job->arg, job);
+	}
+	pthread_mutex_unlock(&d->cb_lock);
+	aname_result_unref(res);
+	aname__job_release(job);
+}
+
+/* libunbound's callback; runs inside ub_process() in the driver thread. */
+static void on_ub_answer(void *arg, int err, struct ub_result *result)
+{
+	struct aname_job *job = arg;
+	struct aname_driver *d = job->d;
+	aname_result_t *res = NULL;
+	int status;
+	inflight_remove(d, job);
+	if (err != 0 || result == NULL) {
+		status = err == UB_SYNTAX ? ANAME_EBADNAME : ANAME_ERESOLVER;
+	} else {
+		status = aname__answer_from_packet(
+			result->answer_packet, (size_t)result->answer_len,
+			result->rcode, result->secure != 0,
+			result->bogus != 0, job->qname, job->qtype, &d->lim,
+			aname__now_ms(), &res);
+	}
+	ub_resolve_free(result);
+	deliver(d, job, status, res);
+}
+
+static void on_probe(void *arg, int err, struct ub_result *result)
+{
+	struct aname_driver *d = arg;
+	(void)err;
+	ub_resolve_free(result);
+	d->probe_in_ub = false;
+	atomic_store(&d->probe_asked_ms, 0);
+}
+
+static void send_probe(struct aname_driver *d)
+{
+	int id;
+	if (d->probe_in_ub) {
+		return;
+	}
+	if (ub_resolve_async(d->ub, ANAME_PROBE_NAME, 16 /* TXT */, 1, d,
+			     on_probe, &id) == 0) {
+		d->probe_in_ub = true;
+	}
+}
+
+static void submit(struct aname_driver *d, struct aname_job *job)
+{
+	int id;
+	if (job->cancelled) { /* read without cb_lock: a hint only */
+		aname__job_release(job);
+		return;
+	}
+	if (d->ub == NULL) {
+		deliver(d, job, ANAME_ERESOLVER, NULL);
+		return;
+	}
+	/* May block while libunbound's worker is not reading its pipe: only
+	 * this thread waits, and the watchdog sees it. */
+	if (ub_resolve_async(d->ub, job->qname, job->qtype, 1 /* IN */, job,
+			     on_ub_answer, &id) != 0) {
+		deliver(d, job, ANAME_ERESOLVER, NULL);
+		return;
+	}
+	job->ub_id = id;
+	inflight_add(d, job);
+}
+
+static void cancel(struct aname_driver *d, struct aname_job *job)
+{
+	/* ub_cancel() == 0 means libunbound will not call back; otherwise
+	 * the answer is on its way and deliver() drops it. */
+	if (job->in_ub && ub_cancel(d->ub, job->ub_id) == 0) {
+		inflight_remove(d, job);
+		aname__job_release(job); /* the driver's reference */
+	}
+	aname__job_release(job); /* the one that came with the cancel */
+}
+
+/* Take and run what host threads queued.  Returns true to leave. */
+static bool run_queues(struct aname_driver *d)
+{
+	pthread_mutex_lock(&d->mu);
+	struct aname_job *subs = d->sub_head, *cancels = d->cancel_head;
+	bool probe = d->probe_wanted, stop = d->stop;
+	d->sub_head = d->sub_tail = d->cancel_head = NULL;
+	d->probe_wanted = false;
+	pthread_mutex_unlock(&d->mu);
+	/* Submissions first: a cancel may name a job queued with them. */
+	while (subs != NULL) {
+		struct aname_job *job = subs;
+		subs = job->qnext;
+		submit(d, job);
+	}
+	while (cancels != NULL) {
+		struct aname_job *job = cancels;
+		cancels = job->qnext;
+		cancel(d, job);
+	}
+	if (probe && d->ub != NULL) {
+		send_probe(d);
+	}
+	return stop;
+}
+
+static int wait_events(int ep, int timeout_ms)
+{
+	struct epoll_event ev[2];
+	int n = epoll_wait(ep, ev, 2, timeout_ms);
+	return n < 0 && errno != EINTR ? -1 : 0;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+	while (read(fd, &v, sizeof(v)) > 0) {
+	}
+}
+
+static int poll_set(struct aname_driver *d)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		return -1;
+	}
+	struct epoll_event e1 = {.events = EPOLLIN, .data.fd = d->evfd};
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->evfd, &e1);
+	if (d->ub != NULL) {
+		int ufd = ub_fd(d->ub);
+		struct epoll_event e2 = {.events = EPOLLIN, .data.fd = ufd};
+		epoll_ctl(ep, EPOLL_CTL_ADD, ufd, &e2);
+	}
+	return ep;
+}
+
+/* Leaving: delete the libunbound context once its worker answers a probe
+ * (ub_ctx_delete joins it), then drop every job still held. */
+static void leave(struct aname_driver *d, int ep)
+{
+	if (d->ub != NULL) {
+		send_probe(d); /* no-op when one is outstanding */
+		for (;;) {
+			drain(d->evfd);
+			ub_process(d->ub); /* answers now go nowhere */
+			run_queues(d);     /* cancels still arrive */
+			if (!d->probe_in_ub || ep < 0) {
+				break;
+			}
+			wait_events(ep, LINGER_PROBE_MS);
+		}
+		aname__ub_delete(d->ub); /* calls no callbacks */
+		d->ub = NULL;
+	}
+	while (d->inflight != NULL) {
+		struct aname_job *job = d->inflight;
+		inflight_remove(d, job);
+		aname__job_release(job);
+	}
+	run_queues(d); /* with ub gone: every job ends without a callback */
+}
+
+static void *driver_main(void *arg)
+{
+	struct aname_driver *d = arg;
+	if (d->ub == NULL) {
+		struct ub_ctx *ub = NULL;
+		int rc = aname__ub_create(&d->cfg, &ub);
+		atomic_store(&d->status, rc);
+		d->ub = rc == ANAME_OK ? ub : NULL;
+	}
+	/* libunbound creates its worker thread on the first resolve, and a
+	 * new thread inherits its creator's name: name the worker's name
+	 * first, then ours, so that both can be told apart (tests find the
+	 * worker by its name to stop it for real). */
+	pthread_setname_np(pthread_self(), "aname-ubworker");
+	if (d->ub != NULL) {
+		send_probe(d);
+	}
+	pthread_setname_np(pthread_self(), "aname-driver");
+	int ep = poll_set(d);
+	bool leaving = false;
+	while (!leaving) {
+		drain(d->evfd);
+		leaving = run_queues(d);
+		if (d->ub != NULL) {
+			ub_process(d->ub);
+		}
+		if (!leaving && ep >= 0) {
+			wait_events(ep, d->ub != NULL ? -1 : LINGER_PROBE_MS);
+		}
+		if (ep < 0) {
+			leaving = true;
+		}
+	}
+	leave(d, ep);
+	if (ep >= 0) {
+		close(ep);
+	}
+	/* Whatever was queued after leave() ran goes with us: from here on
+	 * cancels release their job themselves. */
+	pthread_mutex_lock(&d->mu);
+	d->exited = true;
+	struct aname_job *late[2] = {d->sub_head, d->cancel_head};
+	d->sub_head = d->sub_tail = d->cancel_head = NULL;
+	if (d->detached) {
+		atomic_fetch_sub(&lingering, 1);
+	}
+	pthread_cond_broadcast(&d->exited_cond);
+	pthread_mutex_unlock(&d->mu);
+	for (size_t i = 0; i < 2; i++) {
+		while (late[i] != NULL) {
+			struct aname_job *job = late[i];
+			late[i] = job->qnext;
+			aname__job_release(job);
+		}
+	}
+	driver_unref(d);
+	return NULL;
+}
+
+int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
+			struct aname_driver **out)
+{
+	struct aname_driver *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return ANAME_ENOMEM;
+	}
+	if (aname__config_copy(&d->cfg, cfg) != ANAME_OK) {
+		free(d);
+		return ANAME_ENOMEM;
+	}
+	d->lim = (struct aname_answer_limits){
+		.max_chain = cfg->max_chain,
+		.min_ttl = cfg->min_ttl,
+		.max_ttl = cfg->max_ttl,
+		.neg_max_ttl = cfg->neg_max_ttl,
+		.stale_ttl = cfg->stale_ttl,
+	};
+	d->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	atomic_init(&d->refs, 2);
+	atomic_init(&d->probe_asked_ms, 0);
+	atomic_init(&d->status, ANAME_OK);
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->cb_lock, NULL);
+	pthread_cond_init(&d->exited_cond, NULL);
+	d->ub = ub;
+	if (d->evfd < 0 ||
+	    pthread_create(&d->thread, NULL, driver_main, d) != 0) {
+		if (d->evfd >= 0) {
+			close(d->evfd);
+		}
+		aname__config_clear(&d->cfg);
+		pthread_mutex_destroy(&d->mu);
+		pthread_mutex_destroy(&d->cb_lock);
+		pthread_cond_destroy(&d->exited_cond);
+		free(d);
+		return ANAME_ETHREAD;
+	}
+	*out = d;
+	return ANAME_OK;
+}

@@ -1,0 +1,85 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file policy.c
+ * \brief Freshness and admission decisions; see policy.h.
+ *
+ * The rules, in order:
+ *  1. Fresh data is served.  In the last prefetch_percent of its TTL a
+ *     background refresh starts, unless one runs or the cache holds
+ *     refreshes off (one runs, or a refresh just returned libunbound's
+ *     cached copy).
+ *  2. Expired data within max-stale (RFC 8767) is a stale candidate.
+ *     While backing off from a failure it is served at once; otherwise a
+ *     refresh is due, and a waiting request gets it if the refresh
+ *     answers within stale_client_timeout_ms, else the stale data.  With
+ *     a zero client timeout, or no room to wait, stale is served at once
+ *     and the refresh runs on in the background.
+ *  3. With nothing usable: fail fast while backing off, else wait on the
+ *     fetch (coalesced), else shed when the fetch table or the waiter
+ *     limit is full.
+ */
+#include "policy.h"
+
+bool aname__policy_fetches(enum aname_action a)
+{
+	return a == ANAME_ACT_SERVE_REFRESH || a == ANAME_ACT_STALE_REFRESH ||
+	       a == ANAME_ACT_STALE_WAIT || a == ANAME_ACT_FETCH;
+}
+
+bool aname__policy_backing_off(const struct aname_policy *pol,
+			       const struct aname_cache_view *v,
+			       uint64_t now_ms)
+{
+	return v->fail_ms != 0 && pol->backoff_s > 0 &&
+	       now_ms < v->fail_ms + (uint64_t)pol->backoff_s * 1000u;
+}
+
+uint64_t aname__policy_refresh_at(const struct aname_policy *pol,
+				  const aname_result_t *res)
+{
+	uint64_t lead = (uint64_t)res->ttl * 10u * pol->prefetch_percent;
+	return res->expire_ms > lead ? res->expire_ms - lead : 0;
+}
+
+enum aname_action aname__policy_decide(const struct aname_policy *pol,
+				       const struct aname_cache_view *v,
+				       const struct aname_policy_input *in,
+				       uint64_t now_ms)
+{
+	bool backoff = aname__policy_backing_off(pol, v, now_ms);
+	/* The hold matters when no fetch is known to run: it stands for one
+	 * (or for a refresh that just returned libunbound's copy). */
+	bool startable = !in->fetch_running && in->room_fetch &&
+			 now_ms >= v->refresh_hold_ms;
+	bool can_wait = in->waits && in->room_waiter;
+	if (v->res != NULL && v->fresh) {
+		bool due = pol->prefetch_percent > 0 &&
+			   now_ms >= aname__policy_refresh_at(pol, v->res);
+		return due && startable ? ANAME_ACT_SERVE_REFRESH
+					: ANAME_ACT_SERVE;
+	}
+	if (v->res != NULL) {
+		bool wait = can_wait && pol->stale_client_timeout_ms > 0;
+		if (backoff) {
+			return ANAME_ACT_STALE;
+		}
+		if (in->fetch_running) {
+			return wait ? ANAME_ACT_STALE_WAIT : ANAME_ACT_STALE;
+		}
+		if (!startable) {
+			return ANAME_ACT_STALE;
+		}
+		return wait ? ANAME_ACT_STALE_WAIT : ANAME_ACT_STALE_REFRESH;
+	}
+	if (backoff) {
+		return ANAME_ACT_FAIL;
+	}
+	if ((in->waits && !can_wait) ||
+	    (!in->fetch_running && !in->room_fetch)) {
+		return ANAME_ACT_SHED;
+	}
+	return ANAME_ACT_FETCH;
+}

@@ -1,0 +1,38 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file registry.h
+ * \brief Registered targets (registry.c): aname_target_register() keeps a
+ * (target, type) refreshed ahead of expiry for synchronous hosts, with a
+ * timer per registration that asks policy.c what to do.
+ */
+#ifndef ANAME_REGISTRY_H
+#define ANAME_REGISTRY_H
+
+#include "aname_private.h"
+#include "cache.h"
+#include "htab.h"
+#include "timer.h"
+
+struct aname_ctx;
+
+struct aname_reg {
+	struct aname_cache_key key;
+	char qname[ANAME_TEXT_MAX];
+	struct aname_ctx *ctx;
+	unsigned refs;
+	struct aname_timer refresh;
+	void *hlink;
+};
+
+struct aname_registry {
+	struct aname_htab tab;
+};
+
+void aname__registry_init(struct aname_registry *rg);
+/* aname_ctx_free. */
+void aname__registry_clear(struct aname_ctx *ctx);
+
+#endif /* ANAME_REGISTRY_H */

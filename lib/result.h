@@ -1,0 +1,51 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file result.h
+ * \brief Immutable, reference-counted results (result.c).
+ */
+#ifndef ANAME_RESULT_H
+#define ANAME_RESULT_H
+
+#include "aname_private.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/*
+ * One result object serves three roles: a cached per-type answer (rrtype A
+ * or AAAA, immutable once built), a per-type failure handed to a callback,
+ * and a combined A+AAAA result (rrtype BOTH) that references two parts.
+ */
+struct aname_result {
+	atomic_uint refs;
+	uint16_t rrtype;
+	uint8_t chain;
+	uint8_t secure;
+	int status;         /* ANAME_OK or a failure (never cached) */
+	int rcode;          /* 0 or 3 when status == ANAME_OK */
+	uint32_t ttl;       /* clamped TTL as received */
+	uint32_t stale_ttl; /* TTL to report once expired */
+	uint64_t expire_ms; /* monotonic; fresh before this */
+	uint16_t count;     /* addresses */
+	uint16_t target_len;
+	struct aname_result *parts[2]; /* BOTH: A, AAAA (NULL if failed) */
+	int part_status[2];
+	uint8_t data[]; /* addresses, then target text (NUL-terminated) */
+};
+
+aname_result_t *aname__result_new(uint16_t rrtype, const char *target,
+				  size_t count);
+aname_result_t *aname__result_failure(uint16_t rrtype, const char *target,
+				      int status);
+aname_result_t *aname__result_both(const char *target, aname_result_t *a,
+				   int a_status, aname_result_t *aaaa,
+				   int aaaa_status);
+uint8_t *aname__result_addrs(aname_result_t *res);
+size_t aname__result_bytes(const aname_result_t *res);
+bool aname__result_expired(const aname_result_t *res, uint64_t now_ms);
+uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms);
+
+#endif /* ANAME_RESULT_H */

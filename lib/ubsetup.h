@@ -1,0 +1,39 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file ubsetup.h
+ * \brief Creating, configuring and deleting libunbound contexts, and
+ * catching what libunbound prints (ubsetup.c).
+ *
+ * Only the driver thread (driver.c) calls these, so a host thread never
+ * waits on the process-global locks they take.
+ */
+#ifndef ANAME_UBSETUP_H
+#define ANAME_UBSETUP_H
+
+#include "aname_private.h"
+#include "config.h"
+
+#include <stddef.h>
+
+struct ub_ctx;
+
+#define ANAME_PROBE_NAME "aname-watchdog-probe.invalid."
+
+/* Create and fully configure (finalize) a libunbound context in thread
+ * mode whose output goes to the library's log sink, never to stderr. */
+int aname__ub_create(const aname_config_t *cfg, struct ub_ctx **out);
+/* ub_ctx_delete() under the same lock as creation (see ubsetup.c).  Joins
+ * libunbound's worker: call it only when that worker is known to answer. */
+void aname__ub_delete(struct ub_ctx *ub);
+
+/* Lines libunbound printed since the last call, oldest first: up to max
+ * lines of up to ANAME_UB_LINE_MAX - 1 characters.  *dropped is the
+ * number of lines lost because nobody collected them in time. */
+#define ANAME_UB_LINE_MAX 240
+size_t aname__ub_log_take(char (*lines)[ANAME_UB_LINE_MAX], size_t max,
+			  unsigned long *dropped);
+
+#endif /* ANAME_UBSETUP_H */

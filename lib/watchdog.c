@@ -1,0 +1,101 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file watchdog.c
+ * \brief Probe the driver, replace it when it stops; see watchdog.h.
+ *
+ * While fetches are in flight, every interval the driver is asked to
+ * resolve the probe record, which libunbound's worker answers from local
+ * data in microseconds.  A probe unanswered for longer than the grace
+ * period means the driver thread or libunbound's worker has stopped:
+ * the watchdog starts a new driver (which creates its own libunbound
+ * context in its own thread), moves every undelivered job to it, and
+ * abandons the old one, whose thread frees it if libunbound ever
+ * returns.  Probing only while there is work keeps an idle library
+ * silent; a stall that happens while idle is found by the first fetch.
+ */
+#include "watchdog.h"
+
+#include "ctx.h"
+#include "driver.h"
+#include "fetch.h"
+
+int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub)
+{
+	return aname__driver_start(&ctx->cfg, ub, &ctx->wd.drv);
+}
+
+struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
+{
+	return ctx->wd.drv;
+}
+
+static void replace(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	struct aname_driver *fresh;
+	if (aname__driver_start(&ctx->cfg, NULL, &fresh) != ANAME_OK) {
+		aname__log(&ctx->log, ANAME_LOG_ERROR,
+			   "watchdog: could not start a new resolver thread");
+		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_grace_ms;
+		return;
+	}
+	struct aname_driver *old = ctx->wd.drv;
+	size_t n = aname__fetches_reissue(ctx, fresh, now_ms);
+	ctx->wd.drv = fresh;
+	aname__driver_abandon(old);
+	aname__stat_inc(&ctx->stats, ANAME_STAT_WATCHDOG_RESTARTS);
+	ctx->wd.last_restart_ms = now_ms;
+	ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_interval_ms;
+	aname__log(&ctx->log, ANAME_LOG_ERROR,
+		   "watchdog: the resolver thread stopped answering probes "
+		   "for %u ms; replaced it and re-issued %zu resolutions "
+		   "(%u abandoned resolver threads still stuck)",
+		   ctx->cfg.watchdog_grace_ms, n, aname__drivers_lingering());
+}
+
+void aname__watchdog_tick(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	if (ctx->cfg.watchdog_interval_ms == 0 || ctx->freeing) {
+		return;
+	}
+	struct aname_driver *d = ctx->wd.drv;
+	uint64_t asked = aname__driver_probe_outstanding(d);
+	if (asked != 0 && now_ms > asked + ctx->cfg.watchdog_grace_ms) {
+		replace(ctx, now_ms);
+		return;
+	}
+	if (asked == 0 && ctx->fetches.n > 0 &&
+	    now_ms >= ctx->wd.next_probe_ms) {
+		aname__driver_probe(d, now_ms);
+		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_interval_ms;
+	}
+}
+
+uint64_t aname__watchdog_next(const struct aname_ctx *ctx)
+{
+	if (ctx->cfg.watchdog_interval_ms == 0) {
+		return UINT64_MAX;
+	}
+	uint64_t asked = aname__driver_probe_outstanding(ctx->wd.drv);
+	if (asked != 0) {
+		return asked + ctx->cfg.watchdog_grace_ms + 1;
+	}
+	return ctx->fetches.n > 0 ? ctx->wd.next_probe_ms : UINT64_MAX;
+}
+
+bool aname__watchdog_suspect(const struct aname_ctx *ctx, uint64_t now_ms)
+{
+	uint64_t asked = aname__driver_probe_outstanding(ctx->wd.drv);
+	return asked != 0 && now_ms > asked &&
+	       now_ms - asked > ctx->cfg.watchdog_grace_ms / 2;
+}
+
+void aname__watchdog_stop(struct aname_ctx *ctx, unsigned wait_ms)
+{
+	if (ctx->wd.drv != NULL) {
+		aname__driver_stop(ctx->wd.drv, wait_ms);
+		ctx->wd.drv = NULL;
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file watchdog.h
+ * \brief The watchdog (watchdog.c): owns the current driver, probes it
+ * while work is in flight, and replaces it when a probe goes unanswered
+ * past the grace period.  It runs in the host's loop, where no libunbound
+ * call can stop it: a probe is a job the driver is asked to send, and its
+ * answer is an atomic the driver thread sets.
+ */
+#ifndef ANAME_WATCHDOG_H
+#define ANAME_WATCHDOG_H
+
+#include "aname_private.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct aname_ctx;
+struct aname_driver;
+struct ub_ctx;
+
+struct aname_watchdog {
+	struct aname_driver *drv;
+	uint64_t next_probe_ms;
+	uint64_t last_restart_ms; /* 0: never */
+};
+
+/* Start the first driver over \a ub (ctx_new). */
+int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub);
+struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx);
+/* ctx->lock held: probe, judge, replace. */
+void aname__watchdog_tick(struct aname_ctx *ctx, uint64_t now_ms);
+/* When the next tick is needed (UINT64_MAX: none); ctx->lock held. */
+uint64_t aname__watchdog_next(const struct aname_ctx *ctx);
+/* A probe has been unanswered for more than half the grace period. */
+bool aname__watchdog_suspect(const struct aname_ctx *ctx, uint64_t now_ms);
+/* aname_ctx_free: stop the driver, waiting at most wait_ms. */
+void aname__watchdog_stop(struct aname_ctx *ctx, unsigned wait_ms);
+
+#endif /* ANAME_WATCHDOG_H */

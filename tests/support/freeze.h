@@ -1,0 +1,42 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file freeze.h
+ * \brief Real stalls for tests: stop one thread of this process for real,
+ * the way a debugger or a stuck syscall would, from a helper process.
+ *
+ * The helper is a forked child that attaches to the thread with
+ * PTRACE_SEIZE and stops it with PTRACE_INTERRUPT (the thread is then in
+ * the kernel's trace-stop state, runs no code and reads no pipe), until
+ * ts_thaw() tells it to detach.  It needs ptrace rights over this process:
+ * root, or Yama's ptrace_scope 0, or PR_SET_PTRACER (which ts_freeze sets).
+ */
+#ifndef TESTS_SUPPORT_FREEZE_H
+#define TESTS_SUPPORT_FREEZE_H
+
+#include <sys/types.h>
+
+/**
+ * The thread of this process whose name (/proc/self/task/TID/comm) is
+ * \a name, waiting up to \a wait_ms for it to appear; the newest (highest
+ * TID) when several match.  \return The TID, or -1.
+ */
+pid_t ts_find_thread(const char *name, int wait_ms);
+
+/** How many threads of this process are named \a name right now. */
+int ts_count_threads(const char *name);
+
+typedef struct ts_freeze ts_freeze_t;
+
+/**
+ * Stop thread \a tid of this process from a helper process.  Returns once
+ * the thread is stopped.  \return The handle, or NULL (message on stderr).
+ */
+ts_freeze_t *ts_freeze(pid_t tid);
+
+/** Let the thread run again and reap the helper.  NULL is a no-op. */
+void ts_thaw(ts_freeze_t *f);
+
+#endif /* TESTS_SUPPORT_FREEZE_H */
