@@ -52,11 +52,20 @@
  * clamped to the configured floor and cap (draft-aname section 3, step 4).
  * A stale answer (RFC 8767) carries the configured stale TTL instead.
  *
- * Reentrancy.  The library has no mutable global state apart from one
- * internal mutex that serialises libunbound context creation (libunbound
- * writes process-wide settings while a context is created and finalized).
- * Contexts are independent.  Note that libunbound's timing settings are
- * process-global: a host that also links libunbound shares them.
+ * Reentrancy.  The library has no mutable global state apart from what
+ * libunbound forces: one internal mutex that serialises libunbound context
+ * creation and deletion (libunbound writes process-wide settings and locks
+ * then), and one sink for libunbound's process-wide log output, which the
+ * library never lets reach stdout or stderr (its lines go to a log
+ * callback, see aname_config_set_log()).  Contexts are independent.  Note
+ * that libunbound's timing settings are process-global: a host that also
+ * links libunbound shares them.
+ *
+ * Blocking.  No function a host calls on a running context waits on
+ * libunbound: one resolver thread per context makes every libunbound call
+ * (see aname_config_set_watchdog()).  aname_ctx_new() creates the first
+ * libunbound context in the caller's thread and may wait on libunbound's
+ * process-global locks: call it at start-up, not on a query path.
  *
  * Threads.  Every function taking an aname_ctx_t is thread-safe unless its
  * note says otherwise (aname_ctx_free() is not).  Callbacks run with no
@@ -365,10 +374,17 @@ ANAME_API int aname_config_set_limits(aname_config_t *cfg, unsigned max_fetches,
 				      unsigned max_waiters);
 
 /**
- * Resolver watchdog.  While resolutions are in flight the library sends a
- * probe that libunbound's worker answers locally every \a interval_ms; if a
- * probe stays unanswered for \a grace_ms the worker is declared stalled, the
- * libunbound context is replaced and wanted resolutions are re-issued.
+ * Resolver watchdog.  Every libunbound call the library makes runs in one
+ * library-owned resolver thread, never in a host thread.  While resolutions
+ * are in flight the library asks that thread every \a interval_ms for a
+ * probe that libunbound's worker answers locally; if a probe stays
+ * unanswered for \a grace_ms (the resolver thread or libunbound's worker
+ * has stopped: a stuck syscall, a debugger, a full pipe), a new resolver
+ * thread with a new libunbound context takes over, every resolution not
+ * yet answered is re-issued on it, and the old thread is abandoned: it
+ * frees its context if and when libunbound returns.  The check runs in
+ * aname_process() (or the library thread), which never waits on
+ * libunbound, so a stall cannot stop the watchdog.
  *
  * \param[in] interval_ms  0 (watchdog off) or 50 to 60000 (1000).
  * \param[in] grace_ms     50 to 600000 (2000).
@@ -423,13 +439,20 @@ ANAME_API int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg);
  * must not call into \a ctx.  In thread mode the library thread is joined
  * first.  NULL is a no-op.  Results held by the host stay valid.
  *
+ * Bounded: it waits at most 1000 ms for the resolver thread to delete its
+ * libunbound context (a healthy one takes a few ms), plus the time the
+ * callbacks take.  A resolver thread stuck in libunbound is abandoned
+ * instead: it frees its memory, threads and fds if libunbound ever
+ * returns.
+ *
  * \note Not thread-safe: no other call on \a ctx may run concurrently or
  *       afterwards, and it must not be called from a callback.  Since 0.1.
  */
 ANAME_API void aname_ctx_free(aname_ctx_t *ctx);
 
 /**
- * File descriptor to watch for readability (event-loop mode).  Valid from
+ * File descriptor to watch for readability (event-loop mode): an eventfd
+ * the library's resolver thread writes when answers arrive.  Valid from
  * aname_ctx_new() to aname_ctx_free(); it never changes, even when the
  * watchdog replaces libunbound.  Never read from it yourself.  It also
  * becomes readable when another thread queues work, so a loop sleeping in
@@ -449,9 +472,10 @@ ANAME_API int aname_fd(const aname_ctx_t *ctx);
 ANAME_API int aname_timeout_ms(const aname_ctx_t *ctx);
 
 /**
- * Do all ready work without blocking: read libunbound answers, fire expired
- * deadlines and stale timers, run the watchdog, start refreshes, and run
- * callbacks in the calling thread.
+ * Do all ready work without blocking: take the answers the resolver thread
+ * delivered, fire expired deadlines and stale timers, run the watchdog,
+ * start refreshes, and run callbacks in the calling thread.  Never calls
+ * libunbound, so it returns in bounded time whatever libunbound does.
  *
  * \retval ANAME_OK
  * \retval ANAME_EBUSY      In thread mode, or called from inside a callback.

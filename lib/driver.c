@@ -158,7 +158,7 @@ bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
 	pthread_mutex_lock(&d->mu);
 	bool exited = d->exited;
 	if (!exited) {
-		job->qnext = d->cancel_head;
+		job->cnext = d->cancel_head;
 		d->cancel_head = job;
 	}
 	pthread_mutex_unlock(&d->mu);
@@ -377,7 +377,7 @@ static bool run_queues(struct aname_driver *d)
 	}
 	while (cancels != NULL) {
 		struct aname_job *job = cancels;
-		cancels = job->qnext;
+		cancels = job->cnext;
 		cancel(d, job);
 	}
 	if (probe && d->ub != NULL) {
@@ -490,12 +490,15 @@ static void *driver_main(void *arg)
 	}
 	pthread_cond_broadcast(&d->exited_cond);
 	pthread_mutex_unlock(&d->mu);
-	for (size_t i = 0; i < 2; i++) {
-		while (late[i] != NULL) {
-			struct aname_job *job = late[i];
-			late[i] = job->qnext;
-			aname__job_release(job);
-		}
+	while (late[0] != NULL) {
+		struct aname_job *job = late[0];
+		late[0] = job->qnext;
+		aname__job_release(job);
+	}
+	while (late[1] != NULL) {
+		struct aname_job *job = late[1];
+		late[1] = job->cnext;
+		aname__job_release(job);
 	}
 	driver_unref(d);
 	return NULL;

@@ -64,7 +64,8 @@ struct aname_job {
 	bool cancelled, delivered; /* under the driver's cb_lock */
 	bool in_ub;                /* driver thread only */
 	int ub_id;
-	struct aname_job *qnext;       /* submit or cancel queue */
+	struct aname_job *qnext;       /* submit queue */
+	struct aname_job *cnext;       /* cancel queue (a job may be in both) */
 	struct aname_job *prev, *next; /* driver thread: in libunbound */
 	struct aname_driver *d;
 };

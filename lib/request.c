@@ -393,6 +393,8 @@ void aname__requests_abort(struct aname_ctx *ctx, int status)
 	struct aname_request *list = NULL, *r;
 	pthread_mutex_lock(&ctx->lock);
 	while ((r = aname__htab_pop(&ctx->reqs.tab)) != NULL) {
+		aname__timer_disarm(&ctx->timers, &r->deadline);
+		aname__timer_disarm(&ctx->timers, &r->stale_timer);
 		for (size_t i = 0; i < 2; i++) {
 			aname__fetch_leave(ctx, &r->sub[i].w, false);
 		}

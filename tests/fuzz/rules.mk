@@ -104,13 +104,15 @@ TEST_DEPS   += deps/hardening.txt
 # Standalone programs (no Criterion: it cannot start under TSan here,
 # Criterion issue #274) against the library compiled with -fsanitize=thread
 # into build-tsan/ (the same objects "make check-tsan" builds).
-TSAN_PROGS = tsan_thread tsan_loop tsan_free
+TSAN_PROGS = tsan_thread tsan_loop tsan_free tsan_swap
 TSAN_SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
-$(B)/tsan/tsan_%: tests/tsan/tsan_%.c tests/tsan/tsan_util.c tests/tsan/tsan_util.h $(STLIB)
+# freeze.c and util.c: real stalls (tsan_swap stops libunbound's worker).
+TSAN_SUPPORT = tests/tsan/tsan_util.c tests/support/freeze.c tests/support/util.c
+$(B)/tsan/tsan_%: tests/tsan/tsan_%.c $(TSAN_SUPPORT) tests/tsan/tsan_util.h $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Itests/tsan $(WARN) -pthread $(CFLAGS) \
-	    -o $@ $< tests/tsan/tsan_util.c $(STLIB) $(LDFLAGS) $(DEP_LIBS)
+	    -o $@ $< $(TSAN_SUPPORT) $(STLIB) $(LDFLAGS) $(DEP_LIBS)
 
 .PHONY: check-tsan-programs
 check-tsan-programs:
