@@ -147,7 +147,7 @@ bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
 {
 	pthread_mutex_lock(&d->cb_lock);
 	bool ran = job->delivered;
-	job->cancelled = true;
+	atomic_store(&job->cancelled, true);
 	pthread_mutex_unlock(&d->cb_lock);
 	if (ran) {
 		return false;
@@ -273,7 +273,7 @@ static void deliver(struct aname_driver *d, struct aname_job *job, int status,
 		    aname_result_t *res)
 {
 	pthread_mutex_lock(&d->cb_lock);
-	if (!job->cancelled && !d->abandoned) {
+	if (!atomic_load(&job->cancelled) && !d->abandoned) {
 		job->status = status;
 		job->res = res;
 		job->delivered = true;
@@ -330,7 +330,7 @@ static void send_probe(struct aname_driver *d)
 static void submit(struct aname_driver *d, struct aname_job *job)
 {
 	int id;
-	if (job->cancelled) { /* read without cb_lock: a hint only */
+	if (atomic_load(&job->cancelled)) { /* a hint: deliver() decides */
 		aname__job_release(job);
 		return;
 	}

@@ -61,7 +61,8 @@ struct aname_job {
 	struct aname_job *owner_next;
 	/* Driver-private below. */
 	atomic_uint refs;
-	bool cancelled, delivered; /* under the driver's cb_lock */
+	atomic_bool cancelled; /* set under the driver's cb_lock */
+	bool delivered;        /* under the driver's cb_lock */
 	bool in_ub;                /* driver thread only */
 	int ub_id;
 	struct aname_job *qnext;       /* submit queue */

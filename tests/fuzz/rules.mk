@@ -111,7 +111,7 @@ TSAN_SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 TSAN_SUPPORT = tests/tsan/tsan_util.c tests/support/freeze.c tests/support/util.c
 $(B)/tsan/tsan_%: tests/tsan/tsan_%.c $(TSAN_SUPPORT) tests/tsan/tsan_util.h $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Itests/tsan $(WARN) -pthread $(CFLAGS) \
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Itests -Itests/tsan $(WARN) -pthread $(CFLAGS) \
 	    -o $@ $< $(TSAN_SUPPORT) $(STLIB) $(LDFLAGS) $(DEP_LIBS)
 
 .PHONY: check-tsan-programs

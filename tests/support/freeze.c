@@ -125,8 +125,13 @@ ts_freeze_t *ts_freeze(pid_t tid)
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(rep[0]);
-		close(ctl[1]);
+		/* Keep only our two ends: an inherited write end of another
+		 * helper's pipe would keep that helper from ever seeing EOF. */
+		for (int fd = 3; fd < 4096; fd++) {
+			if (fd != rep[1] && fd != ctl[0]) {
+				close(fd);
+			}
+		}
 		helper_main(tid, rep[1], ctl[0]);
 	}
 	close(rep[1]);

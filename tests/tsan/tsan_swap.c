@@ -71,7 +71,14 @@ int main(void)
 	}
 	ts_freeze_t *fz[3] = {NULL, NULL, NULL};
 	for (int k = 0; k < 3; k++) {
-		/* The newest worker is the current driver's. */
+		/* The newest worker is the current driver's; the stopped
+		 * ones stay until they are thawed. */
+		for (int i = 0; i < 300 && ts_count_threads("aname-ubworker") <
+						   k + 1;
+		     i++) {
+			struct timespec ts = {0, 10000000L};
+			nanosleep(&ts, NULL);
+		}
 		pid_t worker = ts_find_thread("aname-ubworker", 3000);
 		fz[k] = ts_freeze(worker);
 		TSAN_CHECK(fz[k] != NULL, "could not stop worker %d", worker);

@@ -1,0 +1,249 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * bench-stall: the lib v2 figures.  libunbound's worker thread is stopped
+ * for real (ptrace from a helper process, tests/support/freeze.c) for
+ * 10 s while four host threads call the library: two resolve (1 000/s in
+ * all, 500 ms deadline), two look up (1 000/s in all), and every 50th
+ * call also asks for health, metrics and a cancel; the main thread runs
+ * the loop.  Reported: the slowest call of each public function, how late
+ * callbacks came after their deadlines, and when the watchdog replaced
+ * the resolver.  Goals from the lib v2 issue: every call < 5 ms, every
+ * callback by its deadline + 20 ms, replacement within interval + grace.
+ */
+#include <aname.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "support/freeze.h"
+#include "support/servers.h"
+
+#define STALL_S 10
+#define RATE 500 /* per thread and second */
+#define N_REQ (2 * RATE * (STALL_S + 2))
+#define DEADLINE_MS 500
+
+enum fn { F_RESOLVE, F_LOOKUP, F_CANCEL, F_HEALTH, F_METRICS, F_PROCESS,
+	  F_N };
+static const char *fn_name[F_N] = {
+	"aname_resolve", "aname_cache_lookup", "aname_cancel",
+	"aname_health", "aname_metrics_prometheus", "aname_process"};
+
+struct worker {
+	aname_ctx_t *ctx;
+	int id;
+	int resolver; /* else lookups */
+	uint64_t worst_ns[F_N];
+};
+
+static atomic_uint_fast64_t due_ns[N_REQ], done_ns[N_REQ];
+static atomic_int next_req;
+static atomic_bool stop;
+
+static void on_done(void *arg, int status, const aname_result_t *res)
+{
+	(void)status;
+	(void)res;
+	atomic_store(&done_ns[(intptr_t)arg], bench_now_ns());
+}
+
+static void timed(struct worker *w, enum fn f, uint64_t t0)
+{
+	uint64_t d = bench_now_ns() - t0;
+	if (d > w->worst_ns[f]) {
+		w->worst_ns[f] = d;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	static char buf[65536];
+	char name[64];
+	uint64_t period = 1000000000ull / RATE, next = bench_now_ns();
+	for (unsigned n = 0; !atomic_load(&stop); n++) {
+		uint64_t t0 = bench_now_ns();
+		if (w->resolver) {
+			int i = atomic_fetch_add(&next_req, 1);
+			if (i >= N_REQ) {
+				break;
+			}
+			snprintf(name, sizeof(name), "s%d.example.test", i);
+			aname_qid_t qid;
+			atomic_store(&due_ns[i], t0 + DEADLINE_MS * 1000000ull);
+			if (aname_resolve(w->ctx, name, ANAME_RRTYPE_A,
+					  DEADLINE_MS, on_done,
+					  (void *)(intptr_t)i, &qid) != ANAME_OK) {
+				atomic_store(&due_ns[i], 0);
+			}
+			timed(w, F_RESOLVE, t0);
+			if (n % 50 == 0) {
+				t0 = bench_now_ns();
+				if (aname_cancel(w->ctx, qid) == ANAME_OK) {
+					atomic_store(&due_ns[i], 0);
+				}
+				timed(w, F_CANCEL, t0);
+			}
+		} else {
+			aname_result_t *res = NULL;
+			snprintf(name, sizeof(name), "%s.example.test",
+				 n % 2 ? "www" : "c1");
+			aname_cache_lookup(w->ctx, name, ANAME_RRTYPE_A,
+					   ANAME_LOOKUP_FETCH |
+						   ANAME_LOOKUP_STALE,
+					   &res);
+			aname_result_unref(res);
+			timed(w, F_LOOKUP, t0);
+		}
+		if (n % 50 == 0) {
+			t0 = bench_now_ns();
+			aname_health(w->ctx, NULL);
+			timed(w, F_HEALTH, t0);
+			t0 = bench_now_ns();
+			aname_metrics_prometheus(w->ctx, buf, sizeof(buf));
+			timed(w, F_METRICS, t0);
+		}
+		next += period;
+		uint64_t now = bench_now_ns();
+		if (next > now) {
+			bench_sleep_ms((unsigned)((next - now) / 1000000));
+		}
+	}
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(void)
+{
+	ts_nsd_t *nsd = ts_nsd_start(NULL);
+	if (nsd == NULL) {
+		bench_die("nsd did not start");
+	}
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_nsd_port(nsd));
+	aname_config_t *cfg = aname_config_new();
+	aname_config_add_forwarder(cfg, addr);
+	aname_ctx_t *ctx = NULL;
+	if (aname_ctx_new(&ctx, cfg) != ANAME_OK) {
+		bench_die("aname_ctx_new failed");
+	}
+	aname_config_free(cfg);
+	/* Warm the two looked-up names, as a serving host would have. */
+	aname_cache_lookup(ctx, "www.example.test", 1, ANAME_LOOKUP_FETCH,
+			   &(aname_result_t *){NULL});
+	aname_cache_lookup(ctx, "c1.example.test", 1, ANAME_LOOKUP_FETCH,
+			   &(aname_result_t *){NULL});
+	aname_wait(ctx, 1000);
+	for (int i = 0; i < 100; i++) {
+		aname_process(ctx);
+		bench_sleep_ms(2);
+	}
+	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	ts_freeze_t *fz = ts_freeze(worker);
+	if (fz == NULL) {
+		bench_die("could not stop libunbound's worker (ptrace)");
+	}
+	uint64_t t_freeze = bench_now_ns(), t_restart = 0;
+	struct worker w[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i] = (struct worker){.ctx = ctx, .id = i, .resolver = i < 2};
+		pthread_create(&th[i], NULL, worker_main, &w[i]);
+	}
+	uint64_t worst_process = 0;
+	while (bench_now_ns() - t_freeze < STALL_S * 1000000000ull) {
+		struct pollfd p = {.fd = aname_fd(ctx), .events = POLLIN};
+		int t = aname_timeout_ms(ctx);
+		poll(&p, 1, t < 0 || t > 10 ? 10 : t);
+		uint64_t t0 = bench_now_ns();
+		aname_process(ctx);
+		uint64_t d = bench_now_ns() - t0;
+		worst_process = d > worst_process ? d : worst_process;
+		uint64_t r = 0;
+		aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &r);
+		if (r > 0 && t_restart == 0) {
+			t_restart = bench_now_ns();
+		}
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+	}
+	aname_wait(ctx, 3000);
+	int n = atomic_load(&next_req);
+	n = n > N_REQ ? N_REQ : n;
+	uint64_t *late = calloc((size_t)n + 1, sizeof(*late));
+	int counted = 0, missing = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t due = atomic_load(&due_ns[i]);
+		uint64_t done = atomic_load(&done_ns[i]);
+		if (due == 0) {
+			continue;
+		}
+		if (done == 0) {
+			missing++;
+			continue;
+		}
+		late[counted++] = done > due ? done - due : 0;
+	}
+	qsort(late, (size_t)counted, sizeof(*late), cmp_u64);
+	double p50 = counted ? late[counted / 2] / 1e6 : 0;
+	double p99 = counted ? late[(size_t)(counted * 0.99)] / 1e6 : 0;
+	double lmax = counted ? late[counted - 1] / 1e6 : 0;
+	FILE *goals = NULL;
+	FILE *md = bench_md_open("stall", &goals);
+	fprintf(md,
+		"## A stopped libunbound worker (lib v2)\n\n"
+		"libunbound's worker thread stopped with ptrace for %d s; 4 host "
+		"threads: 1 000 resolves/s (%d ms deadline) and 1 000 lookups/s, "
+		"with health, metrics and cancels; the main thread runs the "
+		"loop.  Watchdog: defaults (probe every 1000 ms, 2000 ms "
+		"grace).\n\n| public function | slowest call |\n|---|---|\n",
+		STALL_S, DEADLINE_MS);
+	double worst_all = 0;
+	for (int f = 0; f < F_N; f++) {
+		uint64_t worst = f == F_PROCESS ? worst_process : 0;
+		for (int i = 0; i < 4; i++) {
+			worst = w[i].worst_ns[f] > worst ? w[i].worst_ns[f]
+							 : worst;
+		}
+		fprintf(md, "| `%s` | %.2f ms |\n", fn_name[f], worst / 1e6);
+		worst_all = worst / 1e6 > worst_all ? worst / 1e6 : worst_all;
+	}
+	double replace_ms =
+		t_restart ? (t_restart - t_freeze) / 1e6 : -1;
+	fprintf(md,
+		"\n| callbacks | value |\n|---|---|\n"
+		"| requests (cancelled ones excluded) | %d |\n"
+		"| without a callback | %d |\n"
+		"| lateness past the deadline, p50 / p99 / max | %.1f / %.1f / "
+		"%.1f ms |\n"
+		"| watchdog replaced the resolver after | %.0f ms |\n\n",
+		counted + missing, missing, p50, p99, lmax, replace_ms);
+	bench_goal(goals, "stall: every public call < 5 ms", worst_all < 5,
+		   "slowest %.2f ms", worst_all);
+	bench_goal(goals, "stall: every callback by its deadline + 20 ms",
+		   missing == 0 && lmax <= 20, "max %.1f ms late, %d missing",
+		   lmax, missing);
+	bench_goal(goals, "stall: watchdog within interval + grace (3 s)",
+		   replace_ms > 0 && replace_ms <= 3100, "%.0f ms",
+		   replace_ms);
+	fclose(md);
+	fclose(goals);
+	aname_ctx_free(ctx);
+	ts_thaw(fz);
+	ts_server_stop(nsd);
+	free(late);
+	return 0;
+}
