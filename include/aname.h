@@ -302,7 +302,9 @@ ANAME_API int aname_config_set_cache(aname_config_t *cfg, size_t max_entries,
 
 /**
  * Longest CNAME chain followed from the target (RFC 9460 section 3 caps
- * alias chains; 8 by default).  Longer chains fail with ANAME_ELOOP.
+ * alias chains; 8 by default).  Longer chains fail with ANAME_ELOOP (up
+ * to 32 hops; a chain longer still fails with ANAME_ESERVFAIL, as
+ * libunbound stops following it).
  * CNAME loops end fast: libunbound detects them and answers SERVFAIL, so
  * they fail with ANAME_ESERVFAIL; a loop visible in an upstream answer
  * (the chain revisits a name) is an empty result, as draft-aname asks.

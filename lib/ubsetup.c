@@ -133,11 +133,29 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 	}
 	unsigned ports = cfg->max_fetches * 2u;
 	ports = ports < 64 ? 64 : (ports > 4096 ? 4096 : ports);
-	unsigned restarts = cfg->max_chain + 8u;
-	restarts = restarts < 11 ? 11 : restarts;
 	rc |= set_num(ub, "outgoing-range:", ports);
 	rc |= set_num(ub, "num-queries-per-thread:", ports);
-	rc |= set_num(ub, "max-query-restarts:", restarts);
+	/* libunbound answers SERVFAIL for a chain longer than its restart
+	 * limit (11 by default), which would hide a too-long chain behind a
+	 * generic failure.  Letting it follow up to ANAME_UB_MAX_RESTARTS
+	 * lets answer.c see the chain and fail it with ANAME_ELOOP whatever
+	 * max_chain is; only chains longer than that (and real loops, which
+	 * libunbound detects itself) stay SERVFAIL. */
+	rc |= set_num(ub, "max-query-restarts:", ANAME_UB_MAX_RESTARTS);
+	/* Slow upstreams: libunbound waits unknown-server-time-limit (376 ms)
+	 * for a server it has no RTT estimate for, then retransmits and drops
+	 * the answer to the first packet if it comes later.  A fresh context
+	 * (every start, every watchdog replacement, the CLI) facing a 0.5 s
+	 * upstream then needed 4 packets and ~2 s per (target, type): past
+	 * the default 1.5 s deadline.  Three quarters of the deadline lets an
+	 * upstream with an RTT up to ~1.1 s answer the first packet in time,
+	 * and a dead one still costs 2 packets before the deadline (the
+	 * retransmit timer doubles).  Process-global in libunbound
+	 * (config_apply), like every timing setting: one configuration per
+	 * process. */
+	unsigned unknown = cfg->timeout_ms / 4u * 3u;
+	unknown = unknown < 376 ? 376 : (unknown > 12000 ? 12000 : unknown);
+	rc |= set_num(ub, "unknown-server-time-limit:", unknown);
 	/* Deterministic address order; hosts may rotate themselves. */
 	rc |= set_opt(ub, "rrset-roundrobin:", "no");
 	/* The library serves stale itself, with its own limits. */

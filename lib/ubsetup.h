@@ -21,6 +21,8 @@
 struct ub_ctx;
 
 #define ANAME_PROBE_NAME "aname-watchdog-probe.invalid."
+/* CNAME hops libunbound follows (ubsetup.c says why). */
+#define ANAME_UB_MAX_RESTARTS 34
 
 /* Create and fully configure (finalize) a libunbound context in thread
  * mode whose output goes to the library's log sink, never to stderr. */

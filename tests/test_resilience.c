@@ -589,3 +589,33 @@ Test(resilience, log_lines_are_rate_limited)
 		      (long long)secs);
 	aname_ctx_free(ctx);
 }
+
+/* A slow but working upstream: every fresh context (a start, a watchdog
+ * replacement, the CLI) must get its first answer within the default
+ * 1.5 s deadline on at most 2 packets, for RTTs up to ~1 s. */
+Test(resilience, slow_upstream_answers_cold_within_deadline)
+{
+	static const unsigned rtt[] = {400, 500, 700, 1000};
+	for (size_t i = 0; i < sizeof(rtt) / sizeof(rtt[0]); i++) {
+		aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), NULL);
+		ts_proxy_reset_counts(th_px);
+		ts_proxy_set_mode(th_px, "www.example.test", TS_MODE_DELAY,
+				  rtt[i]);
+		th_done_t d = {0};
+		int64_t t0 = ts_now_ms();
+		int st = th_resolve(ctx, "www.example.test", ANAME_RRTYPE_A, 0,
+				    &d);
+		int64_t took = ts_now_ms() - t0;
+		unsigned packets = ts_proxy_count(th_px, "www.example.test",
+						  ANAME_RRTYPE_A);
+		cr_log_info("RTT %u ms: %s in %lld ms, %u packets", rtt[i],
+			    aname_status_name(st), (long long)took, packets);
+		cr_assert_eq(st, ANAME_OK, "RTT %u ms: %s after %lld ms", rtt[i],
+			     aname_status_name(st), (long long)took);
+		cr_assert_leq(packets, 2, "RTT %u ms: %u packets", rtt[i],
+			      packets);
+		th_done_clear(&d);
+		aname_ctx_free(ctx);
+		ts_proxy_clear_modes(th_px);
+	}
+}
