@@ -249,7 +249,7 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 {
 	aname_ctx_t *ctx = new_ctx(ts_proxy_port(px));
 	struct done d = {0};
-	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	pid_t worker = ts_find_ub_worker(1, 2000);
 	ts_proxy_set_mode(px, "wd.example.test", TS_MODE_DELAY, 50);
 	uint64_t t0 = bench_now_ns();
 	aname_resolve(ctx, "wd.example.test", 1, 5000, on_done, &d, NULL);

@@ -148,7 +148,7 @@ int main(void)
 		aname_process(ctx);
 		bench_sleep_ms(2);
 	}
-	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	pid_t worker = ts_find_ub_worker(1, 2000);
 	ts_freeze_t *fz = ts_freeze(worker);
 	if (fz == NULL) {
 		bench_die("could not stop libunbound's worker (ptrace)");

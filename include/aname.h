@@ -783,7 +783,9 @@ ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,
 	XX(BACKLOG, 7, "backlog",                                             \
 	   "the oldest in-flight resolution is older than its deadline")      \
 	XX(NO_ANSWERS, 8, "no-answers",                                       \
-	   "no resolution has succeeded recently")
+	   "no resolution has succeeded recently")                            \
+	XX(UPSTREAM_SILENT, 9, "upstream-silent",                             \
+	   "a configured upstream does not answer the library's probes")
 
 /** Health reason codes (ANAME_REASON_OK, ANAME_REASON_UPSTREAM_TIMEOUTS, ...). */
 typedef enum {

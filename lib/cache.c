@@ -34,6 +34,7 @@ struct entry {
 	struct entry *lprev, *lnext; /* LRU: head is most recent */
 	aname_result_t *res;         /* NULL: failure record only */
 	uint64_t fail_ms;            /* 0: no recent failure */
+	unsigned fails;              /* consecutive failures */
 	uint64_t refresh_after_ms;   /* no refresh before this */
 	int fail_status;
 	bool referenced; /* used since it last reached the LRU tail */
@@ -311,6 +312,8 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 	}
 	out->fail_ms = e->fail_ms;
 	out->fail_status = e->fail_status;
+	out->fails = e->fails;
+	out->key_hash = k->hash;
 	out->refresh_hold_ms = e->refresh_after_ms;
 	aname_result_t *r = e->res;
 	if (r != NULL && !aname__result_expired(r, now_ms)) {
@@ -350,6 +353,7 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 	aname_result_unref(e->res);
 	e->res = aname_result_ref(res);
 	e->fail_ms = 0;
+	e->fails = 0;
 	e->fail_status = ANAME_OK;
 	s->bytes += entry_bytes(e);
 	pthread_mutex_unlock(&s->lock);
@@ -367,6 +371,7 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 		return ANAME_ENOMEM;
 	}
 	e->fail_ms = now_ms != 0 ? now_ms : 1;
+	e->fails++;
 	e->fail_status = status;
 	e->refresh_after_ms = 0;
 	pthread_mutex_unlock(&s->lock);

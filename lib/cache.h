@@ -47,7 +47,9 @@ struct aname_cache_view {
 				  max_stale_s when asked for; else NULL */
 	bool fresh;            /* res has not expired */
 	uint64_t fail_ms;      /* last failure since the last answer, or 0 */
+	unsigned fails;        /* failures in a row since the last answer */
 	int fail_status;
+	uint64_t key_hash;     /* for jitter */
 	uint64_t refresh_hold_ms; /* no refresh before this */
 };
 

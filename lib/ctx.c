@@ -14,6 +14,7 @@
 #include "ubsetup.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #define CACHE_SHARDS 64
 /* aname_ctx_free() waits this long for the driver thread to delete its
@@ -23,6 +24,7 @@
 static void ctx_release(aname_ctx_t *ctx)
 {
 	aname__cache_free(ctx->cache);
+	aname__canary_free(&ctx->canary);
 	aname__timer_heap_free(&ctx->timers);
 	aname__loop_destroy(&ctx->loop);
 	aname__log_destroy(&ctx->log);
@@ -42,6 +44,7 @@ int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg)
 		return ANAME_ENOMEM;
 	}
 	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->canary.fd4 = ctx->canary.fd6 = -1;
 	int rc = aname__config_copy(&ctx->cfg, cfg);
 	aname__log_init(&ctx->log, rc == ANAME_OK ? &ctx->cfg : cfg);
 	if (aname__loop_init(&ctx->loop) != ANAME_OK && rc == ANAME_OK) {
@@ -62,6 +65,18 @@ int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg)
 		.max_stale_s = ctx->cfg.max_stale_s,
 	};
 	ctx->cache = aname__cache_new(&cc);
+	rc = aname__canary_init(&ctx->canary, &ctx->cfg);
+	for (int fam = 0; rc == ANAME_OK && fam < 2; fam++) {
+		int fd = aname__canary_fd(&ctx->canary,
+					 fam ? AF_INET6 : AF_INET);
+		if (fd >= 0) {
+			rc = aname__loop_watch(&ctx->loop, fd);
+		}
+	}
+	if (rc != ANAME_OK) {
+		ctx_release(ctx);
+		return rc;
+	}
 	aname__requests_init(&ctx->reqs);
 	aname__fetches_init(&ctx->fetches);
 	aname__registry_init(&ctx->regs);

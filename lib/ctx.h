@@ -19,6 +19,7 @@
 
 #include "aname_private.h"
 #include "cache.h"
+#include "canary.h"
 #include "config.h"
 #include "fetch.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct aname_ctx {
 	struct aname_registry regs;  /* registry.c */
 	struct aname_timer_heap timers; /* timer.c, armed by their owners */
 	struct aname_watchdog wd;    /* watchdog.c */
+	struct aname_canary canary;  /* canary.c */
 	struct aname_stats stats;    /* stats.c */
 };
 

@@ -6,18 +6,22 @@
  * \file driver.c
  * \brief The libunbound driver thread; see driver.h for why it exists.
  *
- * Locks, all leaves: d->mu guards the queues and flags that host threads
- * write; d->cb_lock makes "deliver" and "cancel/abandon" exclusive, so a
- * callback never runs after a cancel or an abandon returned.  Neither is
- * ever held across a libunbound call.
+ * No locks between host threads and the driver thread: submissions and
+ * cancellations are pushed on lock-free stacks (a compare-and-swap on the
+ * head; the driver takes a whole stack with one exchange), a job's outcome
+ * is decided by one compare-and-swap on its state (PENDING -> DELIVERED in
+ * the driver, PENDING -> CANCELLED in the host), and outcomes go to the
+ * inbox (loop.c), which is lock-free too.  A driver thread stopped at any
+ * instruction therefore never holds anything a host thread waits for.
  *
- * References: a job has one for the submitter (passed to the cancel queue
- * by aname__driver_cancel) and one for the driver thread (dropped when
- * libunbound is done with it).  The driver has one for its owner, one for
- * its thread and one per job; whoever drops the last frees it, so an
- * abandoned thread that returns from libunbound hours later still finds
- * its memory, and so does a host that cancels a job of a driver the
- * watchdog abandoned.
+ * References: a job has one for the submitter (passed to the cancel stack
+ * by a successful aname__driver_cancel) and one for the driver thread
+ * (dropped when libunbound is done with it, or handed to the inbox with
+ * the outcome).  The driver has one for its
+ * owner, one for its thread and one per job; whoever drops the last frees
+ * it, so an abandoned thread that returns from libunbound hours later
+ * still finds its memory, and so does a host that cancels a job of a
+ * driver the watchdog abandoned.
  *
  * Leaving (stop or abandon): ub_ctx_delete() joins libunbound's worker and
  * would hang with it, so the thread first sends a probe and deletes the
@@ -27,6 +31,7 @@
 #include "driver.h"
 
 #include "clock.h"
+#include "loop.h"
 #include "ubsetup.h"
 
 #include <errno.h>
@@ -37,31 +42,31 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unbound.h>
 #include <unistd.h>
 
 /* Retry period of the leave probe, and of a failed context creation. */
 #define LINGER_PROBE_MS 1000
 
+/* d->life bits: who is gone. */
+#define LIFE_EXITED 1u   /* the thread is done with everything */
+#define LIFE_DETACHED 2u /* its owner left without waiting */
+
 struct aname_driver {
 	atomic_uint refs;
 	aname_config_t cfg;
 	struct aname_answer_limits lim;
+	struct aname_inbox *inbox;
 	int evfd; /* wakes the driver thread */
 	pthread_t thread;
 
-	pthread_mutex_t mu;
-	struct aname_job *sub_head, *sub_tail, *cancel_head;
-	bool probe_wanted;
-	bool stop;
-	bool exited;   /* the thread is done with everything */
-	bool detached; /* its owner left without waiting */
-	pthread_cond_t exited_cond;
-
-	pthread_mutex_t cb_lock;
-	bool abandoned; /* under cb_lock */
-
-	atomic_uint_fast64_t probe_asked_ms;    /* 0: none outstanding */
+	_Atomic(struct aname_job *) subs;    /* submit stack */
+	_Atomic(struct aname_job *) cancels; /* cancel stack */
+	atomic_bool probe_wanted;
+	atomic_bool stop;
+	atomic_uint life;
+	atomic_uint_fast64_t probe_asked_ms; /* 0: none outstanding */
 	atomic_int status;
 
 	/* Driver thread only. */
@@ -70,9 +75,9 @@ struct aname_driver {
 	bool probe_in_ub;
 };
 
-static atomic_uint lingering;
+static atomic_int lingering;
 
-unsigned aname__drivers_lingering(void)
+int aname__drivers_lingering(void)
 {
 	return atomic_load(&lingering);
 }
@@ -90,9 +95,7 @@ static void driver_unref(struct aname_driver *d)
 		return;
 	}
 	close(d->evfd);
-	pthread_mutex_destroy(&d->mu);
-	pthread_mutex_destroy(&d->cb_lock);
-	pthread_cond_destroy(&d->exited_cond);
+	aname__inbox_unref(d->inbox);
 	aname__config_clear(&d->cfg);
 	free(d);
 }
@@ -114,11 +117,21 @@ aname_result_t *aname__job_take_result(struct aname_job *job)
 	return res;
 }
 
+/* Lock-free stack push (Treiber); the link field is chosen by offset. */
+static void push(_Atomic(struct aname_job *) *head, struct aname_job *job,
+		 struct aname_job **link)
+{
+	struct aname_job *old = atomic_load(head);
+	do {
+		*link = old;
+	} while (!atomic_compare_exchange_weak(head, &old, job));
+}
+
 /* ------------------------------------------------------------ host side */
 
 struct aname_job *aname__driver_submit(struct aname_driver *d,
 				       const char *qname, uint16_t qtype,
-				       aname_job_cb cb, void *arg)
+				       void *arg)
 {
 	struct aname_job *job = calloc(1, sizeof(*job));
 	if (job == NULL) {
@@ -126,61 +139,44 @@ struct aname_job *aname__driver_submit(struct aname_driver *d,
 	}
 	snprintf(job->qname, sizeof(job->qname), "%s", qname);
 	job->qtype = qtype;
-	job->cb = cb;
 	job->arg = arg;
 	job->d = d;
 	atomic_init(&job->refs, 2);
+	atomic_init(&job->state, ANAME_JOB_PENDING);
 	atomic_fetch_add(&d->refs, 1); /* the job's memory names the driver */
-	pthread_mutex_lock(&d->mu);
-	if (d->sub_tail != NULL) {
-		d->sub_tail->qnext = job;
-	} else {
-		d->sub_head = job;
-	}
-	d->sub_tail = job;
-	pthread_mutex_unlock(&d->mu);
+	push(&d->subs, job, &job->qnext);
 	wake(d);
 	return job;
 }
 
 bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
 {
-	pthread_mutex_lock(&d->cb_lock);
-	bool ran = job->delivered;
-	atomic_store(&job->cancelled, true);
-	pthread_mutex_unlock(&d->cb_lock);
-	if (ran) {
-		return false;
+	int pending = ANAME_JOB_PENDING;
+	if (!atomic_compare_exchange_strong(&job->state, &pending,
+					    ANAME_JOB_CANCELLED)) {
+		return false; /* delivered: it is (or will be) in the inbox */
 	}
 	/* Our reference goes with the cancel request; the thread tells
 	 * libunbound (ub_cancel only suppresses the callback, it does not
-	 * stop the resolution) and drops it. */
-	pthread_mutex_lock(&d->mu);
-	bool exited = d->exited;
-	if (!exited) {
-		job->cnext = d->cancel_head;
-		d->cancel_head = job;
+	 * stop the resolution) and drops it.  A thread that has exited
+	 * never looks again: then there is nobody left to tell. */
+	if (atomic_load(&d->life) & LIFE_EXITED) {
+		aname__job_release(job);
+		return true;
 	}
-	pthread_mutex_unlock(&d->mu);
-	if (exited) {
-		aname__job_release(job); /* nobody left to tell */
-	} else {
-		wake(d);
-	}
+	push(&d->cancels, job, &job->cnext);
+	wake(d);
 	return true;
 }
 
 void aname__driver_probe(struct aname_driver *d, uint64_t now_ms)
 {
 	uint_fast64_t none = 0;
-	if (!atomic_compare_exchange_strong(&d->probe_asked_ms, &none,
-					    now_ms != 0 ? now_ms : 1)) {
-		return;
+	if (atomic_compare_exchange_strong(&d->probe_asked_ms, &none,
+					   now_ms != 0 ? now_ms : 1)) {
+		atomic_store(&d->probe_wanted, true);
+		wake(d);
 	}
-	pthread_mutex_lock(&d->mu);
-	d->probe_wanted = true;
-	pthread_mutex_unlock(&d->mu);
-	wake(d);
 }
 
 uint64_t aname__driver_probe_outstanding(const struct aname_driver *d)
@@ -195,21 +191,13 @@ int aname__driver_status(const struct aname_driver *d)
 
 void aname__driver_abandon(struct aname_driver *d)
 {
-	pthread_mutex_lock(&d->cb_lock);
-	d->abandoned = true;
-	pthread_mutex_unlock(&d->cb_lock);
-	pthread_mutex_lock(&d->mu);
-	d->stop = true;
-	bool exited = d->exited;
-	if (!exited) {
-		d->detached = true;
-		atomic_fetch_add(&lingering, 1);
-	}
-	pthread_mutex_unlock(&d->mu);
+	atomic_store(&d->stop, true);
+	unsigned old = atomic_fetch_or(&d->life, LIFE_DETACHED);
 	wake(d);
-	if (exited) {
-		pthread_join(d->thread, NULL);
+	if (old & LIFE_EXITED) {
+		pthread_join(d->thread, NULL); /* it is returning */
 	} else {
+		atomic_fetch_add(&lingering, 1);
 		pthread_detach(d->thread);
 	}
 	driver_unref(d);
@@ -217,26 +205,16 @@ void aname__driver_abandon(struct aname_driver *d)
 
 void aname__driver_stop(struct aname_driver *d, unsigned wait_ms)
 {
-	pthread_mutex_lock(&d->mu);
-	d->stop = true;
-	pthread_mutex_unlock(&d->mu);
+	atomic_store(&d->stop, true);
 	wake(d);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	/* Polled, not waited on a condition variable: that would need a
+	 * mutex the driver thread might hold when it is stopped. */
+	uint64_t until = aname__now_ms() + wait_ms;
+	while (!(atomic_load(&d->life) & LIFE_EXITED) &&
+	       aname__now_ms() < until) {
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	pthread_mutex_lock(&d->mu);
-	while (!d->exited) {
-		if (pthread_cond_timedwait(&d->exited_cond, &d->mu, &until) ==
-		    ETIMEDOUT) {
-			break;
-		}
-	}
-	pthread_mutex_unlock(&d->mu);
 	aname__driver_abandon(d);
 }
 
@@ -267,20 +245,24 @@ static void inflight_remove(struct aname_driver *d, struct aname_job *job)
 	job->in_ub = false;
 }
 
-/* Hand a result to the job's owner, unless it cancelled or the driver was
- * abandoned; then drop the driver's reference.  Takes res. */
+/* Post the outcome unless the submitter cancelled first (the driver's
+ * reference goes with the job into the inbox), else drop the driver's
+ * reference.  Takes res. */
 static void deliver(struct aname_driver *d, struct aname_job *job, int status,
 		    aname_result_t *res)
 {
-	pthread_mutex_lock(&d->cb_lock);
-	if (!atomic_load(&job->cancelled) && !d->abandoned) {
-		job->status = status;
-		job->res = res;
-		job->delivered = true;
-		res = NULL;
-		job->cb(job->arg, job);
+	/* The fields are written before the state flips, and the inbox push
+	 * publishes them (release) to the host that pops it (acquire). */
+	job->status = status;
+	job->res = res;
+	int pending = ANAME_JOB_PENDING;
+	if (atomic_compare_exchange_strong(&job->state, &pending,
+					   ANAME_JOB_DELIVERED)) {
+		/* Our reference becomes the inbox's. */
+		aname__inbox_post(d->inbox, job);
+		return;
 	}
-	pthread_mutex_unlock(&d->cb_lock);
+	job->res = NULL;
 	aname_result_unref(res);
 	aname__job_release(job);
 }
@@ -330,7 +312,7 @@ static void send_probe(struct aname_driver *d)
 static void submit(struct aname_driver *d, struct aname_job *job)
 {
 	int id;
-	if (atomic_load(&job->cancelled)) { /* a hint: deliver() decides */
+	if (atomic_load(&job->state) == ANAME_JOB_CANCELLED) {
 		aname__job_release(job);
 		return;
 	}
@@ -360,15 +342,28 @@ static void cancel(struct aname_driver *d, struct aname_job *job)
 	aname__job_release(job); /* the one that came with the cancel */
 }
 
+/* A stack popped whole is newest first: oldest first is fairer. */
+static struct aname_job *reverse(struct aname_job *j, bool cancels)
+{
+	struct aname_job *out = NULL;
+	while (j != NULL) {
+		struct aname_job **link = cancels ? &j->cnext : &j->qnext;
+		struct aname_job *next = *link;
+		*link = out;
+		out = j;
+		j = next;
+	}
+	return out;
+}
+
 /* Take and run what host threads queued.  Returns true to leave. */
 static bool run_queues(struct aname_driver *d)
 {
-	pthread_mutex_lock(&d->mu);
-	struct aname_job *subs = d->sub_head, *cancels = d->cancel_head;
-	bool probe = d->probe_wanted, stop = d->stop;
-	d->sub_head = d->sub_tail = d->cancel_head = NULL;
-	d->probe_wanted = false;
-	pthread_mutex_unlock(&d->mu);
+	struct aname_job *subs = reverse(atomic_exchange(&d->subs, NULL),
+					 false);
+	struct aname_job *cancels =
+		reverse(atomic_exchange(&d->cancels, NULL), true);
+	bool probe = atomic_exchange(&d->probe_wanted, false);
 	/* Submissions first: a cancel may name a job queued with them. */
 	while (subs != NULL) {
 		struct aname_job *job = subs;
@@ -383,14 +378,13 @@ static bool run_queues(struct aname_driver *d)
 	if (probe && d->ub != NULL) {
 		send_probe(d);
 	}
-	return stop;
+	return atomic_load(&d->stop);
 }
 
-static int wait_events(int ep, int timeout_ms)
+static void wait_events(int ep, int timeout_ms)
 {
 	struct epoll_event ev[2];
-	int n = epoll_wait(ep, ev, 2, timeout_ms);
-	return n < 0 && errno != EINTR ? -1 : 0;
+	(void)epoll_wait(ep, ev, 2, timeout_ms);
 }
 
 static void drain(int fd)
@@ -424,7 +418,7 @@ static void leave(struct aname_driver *d, int ep)
 		send_probe(d); /* no-op when one is outstanding */
 		for (;;) {
 			drain(d->evfd);
-			ub_process(d->ub); /* answers now go nowhere */
+			ub_process(d->ub); /* answers still go to the inbox */
 			run_queues(d);     /* cancels still arrive */
 			if (!d->probe_in_ub || ep < 0) {
 				break;
@@ -437,9 +431,9 @@ static void leave(struct aname_driver *d, int ep)
 	while (d->inflight != NULL) {
 		struct aname_job *job = d->inflight;
 		inflight_remove(d, job);
-		aname__job_release(job);
+		deliver(d, job, ANAME_ECANCELED, NULL);
 	}
-	run_queues(d); /* with ub gone: every job ends without a callback */
+	run_queues(d); /* with ub gone: every job ends at once */
 }
 
 static void *driver_main(void *arg)
@@ -461,51 +455,34 @@ static void *driver_main(void *arg)
 	}
 	pthread_setname_np(pthread_self(), "aname-driver");
 	int ep = poll_set(d);
-	bool leaving = false;
+	bool leaving = ep < 0;
 	while (!leaving) {
 		drain(d->evfd);
 		leaving = run_queues(d);
 		if (d->ub != NULL) {
 			ub_process(d->ub);
 		}
-		if (!leaving && ep >= 0) {
+		if (!leaving) {
 			wait_events(ep, d->ub != NULL ? -1 : LINGER_PROBE_MS);
-		}
-		if (ep < 0) {
-			leaving = true;
 		}
 	}
 	leave(d, ep);
 	if (ep >= 0) {
 		close(ep);
 	}
-	/* Whatever was queued after leave() ran goes with us: from here on
-	 * cancels release their job themselves. */
-	pthread_mutex_lock(&d->mu);
-	d->exited = true;
-	struct aname_job *late[2] = {d->sub_head, d->cancel_head};
-	d->sub_head = d->sub_tail = d->cancel_head = NULL;
-	if (d->detached) {
+	/* Whatever is pushed from here on is handled by its pusher (see
+	 * aname__driver_cancel); what was pushed before goes with us. */
+	unsigned old = atomic_fetch_or(&d->life, LIFE_EXITED);
+	run_queues(d);
+	if (old & LIFE_DETACHED) {
 		atomic_fetch_sub(&lingering, 1);
-	}
-	pthread_cond_broadcast(&d->exited_cond);
-	pthread_mutex_unlock(&d->mu);
-	while (late[0] != NULL) {
-		struct aname_job *job = late[0];
-		late[0] = job->qnext;
-		aname__job_release(job);
-	}
-	while (late[1] != NULL) {
-		struct aname_job *job = late[1];
-		late[1] = job->cnext;
-		aname__job_release(job);
 	}
 	driver_unref(d);
 	return NULL;
 }
 
 int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
-			struct aname_driver **out)
+			struct aname_inbox *inbox, struct aname_driver **out)
 {
 	struct aname_driver *d = calloc(1, sizeof(*d));
 	if (d == NULL) {
@@ -524,21 +501,23 @@ int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
 	};
 	d->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	atomic_init(&d->refs, 2);
+	atomic_init(&d->subs, NULL);
+	atomic_init(&d->cancels, NULL);
+	atomic_init(&d->probe_wanted, false);
+	atomic_init(&d->stop, false);
+	atomic_init(&d->life, 0);
 	atomic_init(&d->probe_asked_ms, 0);
 	atomic_init(&d->status, ANAME_OK);
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_mutex_init(&d->cb_lock, NULL);
-	pthread_cond_init(&d->exited_cond, NULL);
 	d->ub = ub;
+	d->inbox = inbox;
+	aname__inbox_ref(inbox);
 	if (d->evfd < 0 ||
 	    pthread_create(&d->thread, NULL, driver_main, d) != 0) {
 		if (d->evfd >= 0) {
 			close(d->evfd);
 		}
+		aname__inbox_unref(inbox);
 		aname__config_clear(&d->cfg);
-		pthread_mutex_destroy(&d->mu);
-		pthread_mutex_destroy(&d->cb_lock);
-		pthread_cond_destroy(&d->exited_cond);
 		free(d);
 		return ANAME_ETHREAD;
 	}

@@ -20,13 +20,15 @@
  * watchdog (watchdog.c) abandons it and starts another.
  *
  * The driver is a leaf: it knows nothing of fetches or contexts.  Each job
- * carries a callback, like libunbound's own ctx_query; the driver thread
- * calls it at most once, with no lock of the caller's held, and never
- * after aname__driver_cancel() returned or the driver was abandoned.
+ * carries its submitter's pointer, like libunbound's own ctx_query; its
+ * outcome is posted to the inbox the driver was started with, at most
+ * once, and never after aname__driver_cancel() returned true.
  *
  * Thread-safety: every function here may be called from any thread, and
- * none of them waits on libunbound.  The callback runs in the driver
- * thread and must not block.
+ * none of them takes a lock the driver thread could hold: the queues are
+ * lock-free stacks and job states are atomics, so even a driver thread
+ * stopped at an arbitrary instruction (a debugger, a signal) cannot make
+ * a host thread wait.
  */
 #ifndef ANAME_DRIVER_H
 #define ANAME_DRIVER_H
@@ -41,32 +43,32 @@
 #include <stdint.h>
 
 struct aname_driver;
-struct aname_job;
+struct aname_inbox;
 struct ub_ctx;
 
-/* The job's result is in job->status and job->res (owned by the job until
- * taken with aname__job_take_result). */
-typedef void (*aname_job_cb)(void *arg, struct aname_job *job);
+enum aname_job_state {
+	ANAME_JOB_PENDING,   /* submitted, no outcome yet */
+	ANAME_JOB_DELIVERED, /* outcome posted (or being posted) to the inbox */
+	ANAME_JOB_CANCELLED, /* the submitter gave it up first */
+};
 
 struct aname_job {
 	/* Set at submit, constant afterwards. */
 	char qname[ANAME_TEXT_MAX];
 	uint16_t qtype;
-	aname_job_cb cb;
-	void *arg;
-	/* Written by the driver thread before cb runs. */
+	void *arg; /* the submitter's */
+	/* Written by the driver thread before it posts the job. */
 	int status;
 	aname_result_t *res;
-	/* Free for the callback's owner: one link to queue the job on. */
+	/* Free for the inbox's owner: one link to queue the job on. */
 	struct aname_job *owner_next;
 	/* Driver-private below. */
 	atomic_uint refs;
-	atomic_bool cancelled; /* set under the driver's cb_lock */
-	bool delivered;        /* under the driver's cb_lock */
-	bool in_ub;                /* driver thread only */
+	atomic_int state;              /* enum aname_job_state */
+	bool in_ub;                    /* driver thread only */
 	int ub_id;
-	struct aname_job *qnext;       /* submit queue */
-	struct aname_job *cnext;       /* cancel queue (a job may be in both) */
+	struct aname_job *qnext;       /* submit stack */
+	struct aname_job *cnext;       /* cancel stack (a job may be in both) */
 	struct aname_job *prev, *next; /* driver thread: in libunbound */
 	struct aname_driver *d;
 };
@@ -74,25 +76,28 @@ struct aname_job {
 /* Start a driver thread over \a ub (a context from aname__ub_create(),
  * now the driver's), or, with ub NULL, one that creates its own context in
  * its thread (the watchdog's replacement: creation takes libunbound's
- * global locks, which a stuck worker may hold).  cfg is copied.  On
- * failure \a ub is still the caller's. */
+ * global locks, which a stuck worker may hold).  Outcomes are posted to
+ * \a inbox (loop.h), which the driver keeps a reference to, so that a
+ * driver that returns from libunbound after its context was freed still
+ * posts into valid memory.  cfg is copied.  On failure \a ub is still the
+ * caller's. */
 int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
-			struct aname_driver **out);
+			struct aname_inbox *inbox, struct aname_driver **out);
 
 /* Queue a resolution.  Returns the job (the caller holds one reference:
- * aname__job_release() after cb ran, or aname__driver_cancel()), or NULL
- * when memory ran out. */
+ * aname__job_release() once it came out of the inbox, or
+ * aname__driver_cancel()), or NULL when memory ran out. */
 struct aname_job *aname__driver_submit(struct aname_driver *d,
 				       const char *qname, uint16_t qtype,
-				       aname_job_cb cb, void *arg);
+				       void *arg);
 
-/* After this returns, cb never runs for \a job.  Returns true when cb had
- * not run (the job is gone: its reference passes to the driver); false
- * when it already ran: the caller still holds its reference and the
- * result. */
+/* Give the job up.  Returns true when it had no outcome yet: it will
+ * never reach the inbox, and the caller's reference is gone.  False when
+ * its outcome is (or is being) posted: the caller keeps its reference
+ * and will find the job in the inbox.  Takes no lock and never waits. */
 bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job);
 
-/* The caller's reference, after cb ran. */
+/* The caller's reference. */
 void aname__job_release(struct aname_job *job);
 /* Take the result out of a delivered job (a reference, or NULL). */
 aname_result_t *aname__job_take_result(struct aname_job *job);
@@ -107,9 +112,8 @@ uint64_t aname__driver_probe_outstanding(const struct aname_driver *d);
  * ANAME_OK while it works or is still being created. */
 int aname__driver_status(const struct aname_driver *d);
 
-/* Never call any job's callback again and forget the driver: its thread
- * deletes the libunbound context and frees itself if and when libunbound
- * answers again.  Returns at once. */
+/* Forget the driver: its thread deletes the libunbound context and frees
+ * itself if and when libunbound answers again.  Returns at once. */
 void aname__driver_abandon(struct aname_driver *d);
 /* Stop for good (aname_ctx_free): wait up to wait_ms for the thread to
  * delete its context and exit, then abandon it.  Returns within wait_ms
@@ -117,6 +121,6 @@ void aname__driver_abandon(struct aname_driver *d);
 void aname__driver_stop(struct aname_driver *d, unsigned wait_ms);
 
 /* Drivers abandoned whose threads have not returned yet, process-wide. */
-unsigned aname__drivers_lingering(void);
+int aname__drivers_lingering(void);
 
 #endif /* ANAME_DRIVER_H */

@@ -7,8 +7,8 @@
  * \brief Coalesced upstream fetches; see fetch.h.
  *
  * Life of a fetch: aname__fetch_join() finds or starts it (starting
- * submits a job to the driver); the driver thread's job callback posts
- * the delivered job to the loop's inbox; the loop hands it to
+ * submits a job to the driver); the driver thread posts the delivered
+ * job to the loop's inbox; the loop hands it to
  * aname__fetch_job_done(), which caches the answer (or records the
  * failure for backoff) and ends every waiter.  At the fetch's deadline
  * the job is cancelled and the waiters end with ETIMEDOUT.  A fetch whose
@@ -66,13 +66,6 @@ bool aname__fetch_room(const struct aname_ctx *ctx)
 bool aname__fetch_waiter_room(const struct aname_ctx *ctx)
 {
 	return ctx->fetches.n_waiters < ctx->cfg.max_waiters;
-}
-
-/* Runs in the driver thread, under its cb_lock: hand the job to the loop. */
-static void on_job(void *arg, struct aname_job *job)
-{
-	struct aname_fetch *f = arg;
-	aname__loop_post_job(&f->ctx->loop, job);
 }
 
 static void unhash(struct aname_ctx *ctx, struct aname_fetch *f)
@@ -167,7 +160,7 @@ static void on_deadline(struct aname_timer *t, uint64_t now_ms)
 static int submit(struct aname_ctx *ctx, struct aname_fetch *f,
 		  struct aname_driver *drv)
 {
-	f->job = aname__driver_submit(drv, f->qname, f->key.rrtype, on_job, f);
+	f->job = aname__driver_submit(drv, f->qname, f->key.rrtype, f);
 	if (f->job == NULL) {
 		return ANAME_ENOMEM;
 	}
@@ -298,6 +291,9 @@ static void count_answer(struct aname_ctx *ctx, const aname_result_t *res,
 	case ANAME_ELOOP:
 		stat = ANAME_STAT_ANSWERS_MALFORMED;
 		break;
+	case ANAME_ETIMEDOUT: /* each waiting request counts it */
+		aname__stats_event(&ctx->stats, ANAME_EV_TIMEOUT, now_ms);
+		return;
 	default:
 		stat = ANAME_STAT_ANSWERS_SERVFAIL;
 		break;
@@ -314,6 +310,13 @@ void aname__fetch_job_done(struct aname_ctx *ctx, struct aname_job *job,
 	struct aname_fetch *f = job->arg;
 	int status = job->status;
 	aname_result_t *res = aname__job_take_result(job);
+	/* libunbound turns a black hole into SERVFAIL after its own retries,
+	 * long after any deadline: that upstream did not answer, it did not
+	 * fail.  (A real SERVFAIL comes back in one round trip.) */
+	if (status == ANAME_ESERVFAIL &&
+	    now_ms - f->started_ms >= ctx->cfg.timeout_ms) {
+		status = ANAME_ETIMEDOUT;
+	}
 	aname__stats_latency(&ctx->stats, now_ms - f->started_ms);
 	count_answer(ctx, res, status, now_ms);
 	if (status == ANAME_OK && res->ttl > 0) {

@@ -21,6 +21,7 @@
 #include "name.h"
 #include "policy.h"
 #include "stats.h"
+#include "watchdog.h"
 
 static int background(aname_ctx_t *ctx, const struct aname_cache_key *k,
 		      const struct aname_cache_view *v, enum aname_action *act)
@@ -37,6 +38,7 @@ static int background(aname_ctx_t *ctx, const struct aname_cache_key *k,
 		.fetch_running = aname__fetch_running(ctx, k),
 		.room_fetch = aname__fetch_room(ctx),
 		.room_waiter = true,
+		.recovered_ms = aname__watchdog_recovered(ctx),
 	};
 	*act = ctx->freeing ? ANAME_ACT_STALE
 			    : aname__policy_decide(&ctx->policy, v, &in, now);
@@ -62,7 +64,8 @@ static int lookup_key(aname_ctx_t *ctx, const struct aname_cache_key *k,
 	aname__cache_get(ctx->cache, k, now,
 			 (flags & ANAME_LOOKUP_STALE) != 0, &v);
 	/* First without the context lock: as if a fetch could start. */
-	struct aname_policy_input in = {false, false, true, true};
+	struct aname_policy_input in = {false, false, true, true,
+					aname__watchdog_recovered(ctx)};
 	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
 						     now);
 	int rc = ANAME_OK;

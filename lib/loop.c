@@ -26,54 +26,116 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
+struct aname_inbox *aname__inbox_new(void)
+{
+	struct aname_inbox *in = calloc(1, sizeof(*in));
+	if (in == NULL) {
+		return NULL;
+	}
+	atomic_init(&in->refs, 1);
+	atomic_init(&in->head, NULL);
+	atomic_init(&in->wake_pending, false);
+	in->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (in->wakefd < 0) {
+		free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void aname__inbox_ref(struct aname_inbox *in)
+{
+	atomic_fetch_add(&in->refs, 1);
+}
+
+void aname__inbox_unref(struct aname_inbox *in)
+{
+	if (in == NULL || atomic_fetch_sub(&in->refs, 1) != 1) {
+		return;
+	}
+	struct aname_job *j = atomic_exchange(&in->head, NULL);
+	while (j != NULL) {
+		struct aname_job *next = j->owner_next;
+		aname__job_release(j);
+		j = next;
+	}
+	close(in->wakefd);
+	free(in);
+}
+
+static void inbox_wake(struct aname_inbox *in)
+{
+	if (!atomic_exchange(&in->wake_pending, true)) {
+		uint64_t one = 1;
+		ssize_t w = write(in->wakefd, &one, sizeof(one));
+		(void)w; /* an eventfd write only fails when it is saturated */
+	}
+}
+
+void aname__inbox_post(struct aname_inbox *in, struct aname_job *job)
+{
+	struct aname_job *old = atomic_load(&in->head);
+	do {
+		job->owner_next = old;
+	} while (!atomic_compare_exchange_weak(&in->head, &old, job));
+	inbox_wake(in);
+}
+
+/* Every posted job, oldest first. */
+static struct aname_job *inbox_take(struct aname_inbox *in)
+{
+	struct aname_job *j = atomic_exchange(&in->head, NULL), *out = NULL;
+	while (j != NULL) {
+		struct aname_job *next = j->owner_next;
+		j->owner_next = out;
+		out = j;
+		j = next;
+	}
+	return out;
+}
+
 int aname__loop_init(struct aname_loop *l)
 {
 	memset(l, 0, sizeof(*l));
-	atomic_init(&l->wake_pending, false);
+	l->epfd = -1;
 	atomic_init(&l->thread_stop, false);
-	pthread_mutex_init(&l->inbox_lock, NULL);
 	pthread_mutex_init(&l->process_lock, NULL);
 	pthread_cond_init(&l->idle_cond, NULL);
-	l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return l->wakefd >= 0 ? ANAME_OK : ANAME_ENOMEM;
+	l->inbox = aname__inbox_new();
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->inbox == NULL || l->epfd < 0) {
+		return ANAME_ENOMEM;
+	}
+	return aname__loop_watch(l, l->inbox->wakefd);
+}
+
+int aname__loop_watch(struct aname_loop *l, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? ANAME_OK
+								: ANAME_ENOMEM;
 }
 
 void aname__loop_destroy(struct aname_loop *l)
 {
-	if (l->wakefd >= 0) {
-		close(l->wakefd);
+	if (l->epfd >= 0) {
+		close(l->epfd);
 	}
-	pthread_mutex_destroy(&l->inbox_lock);
+	aname__inbox_unref(l->inbox);
 	pthread_mutex_destroy(&l->process_lock);
 	pthread_cond_destroy(&l->idle_cond);
 }
 
 void aname__loop_wake(struct aname_loop *l)
 {
-	if (!atomic_exchange(&l->wake_pending, true)) {
-		uint64_t one = 1;
-		ssize_t w = write(l->wakefd, &one, sizeof(one));
-		(void)w; /* an eventfd write only fails when it is saturated */
-	}
-}
-
-void aname__loop_post_job(struct aname_loop *l, struct aname_job *job)
-{
-	job->owner_next = NULL;
-	pthread_mutex_lock(&l->inbox_lock);
-	if (l->inbox_tail != NULL) {
-		l->inbox_tail->owner_next = job;
-	} else {
-		l->inbox_head = job;
-	}
-	l->inbox_tail = job;
-	pthread_mutex_unlock(&l->inbox_lock);
-	aname__loop_wake(l);
+	inbox_wake(l->inbox);
 }
 
 void aname__loop_queue(struct aname_loop *l, struct aname_request *r)
@@ -105,7 +167,12 @@ void aname__loop_unqueue(struct aname_loop *l, struct aname_request *r)
 
 void aname__loop_forget(struct aname_loop *l)
 {
-	l->inbox_head = l->inbox_tail = NULL;
+	struct aname_job *j = inbox_take(l->inbox);
+	while (j != NULL) {
+		struct aname_job *next = j->owner_next;
+		aname__job_release(j); /* the inbox's reference */
+		j = next;
+	}
 	l->queue_head = l->queue_tail = NULL;
 }
 
@@ -114,7 +181,7 @@ int aname_fd(const aname_ctx_t *ctx)
 	if (ctx == NULL) {
 		return ANAME_EINVAL;
 	}
-	return ctx->cfg.thread ? ANAME_EBUSY : ctx->loop.wakefd;
+	return ctx->cfg.thread ? ANAME_EBUSY : ctx->loop.epfd;
 }
 
 /* ctx->lock held. */
@@ -124,6 +191,8 @@ static int timeout_locked(const aname_ctx_t *ctx, uint64_t now)
 		return 0;
 	}
 	uint64_t when = aname__watchdog_next(ctx);
+	uint64_t canary = aname__canary_next(&ctx->canary);
+	when = canary < when ? canary : when;
 	const struct aname_timer *t = aname__timer_peek(&ctx->timers);
 	if (t != NULL && t->when_ms < when) {
 		when = t->when_ms;
@@ -162,9 +231,9 @@ static bool in_own_callback(const aname_ctx_t *ctx)
 static void drain_wakefd(struct aname_loop *l)
 {
 	uint64_t v;
-	while (read(l->wakefd, &v, sizeof(v)) > 0) {
+	while (read(l->inbox->wakefd, &v, sizeof(v)) > 0) {
 	}
-	atomic_store(&l->wake_pending, false);
+	atomic_store(&l->inbox->wake_pending, false);
 }
 
 /* What libunbound printed goes to the log callback, never to stderr. */
@@ -189,10 +258,7 @@ static void process_round(aname_ctx_t *ctx)
 {
 	struct aname_loop *l = &ctx->loop;
 	drain_wakefd(l);
-	pthread_mutex_lock(&l->inbox_lock);
-	struct aname_job *jobs = l->inbox_head;
-	l->inbox_head = l->inbox_tail = NULL;
-	pthread_mutex_unlock(&l->inbox_lock);
+	struct aname_job *jobs = inbox_take(l->inbox);
 	relay_libunbound_log(ctx);
 
 	pthread_mutex_lock(&ctx->lock);
@@ -201,9 +267,11 @@ static void process_round(aname_ctx_t *ctx)
 		struct aname_job *job = jobs;
 		jobs = job->owner_next;
 		aname__fetch_job_done(ctx, job, now);
+		aname__job_release(job); /* the inbox's reference */
 	}
 	aname__timers_run(&ctx->timers, now);
 	aname__watchdog_tick(ctx, now);
+	aname__canary_run(ctx, now);
 	struct aname_request *list = l->queue_head;
 	l->queue_head = l->queue_tail = NULL;
 	for (struct aname_request *r = list; r != NULL; r = r->qnext) {
@@ -256,7 +324,7 @@ static void *thread_main(void *arg)
 	aname_ctx_t *ctx = arg;
 	pthread_setname_np(pthread_self(), "aname-loop");
 	while (!atomic_load(&ctx->loop.thread_stop)) {
-		struct pollfd p = {.fd = ctx->loop.wakefd, .events = POLLIN};
+		struct pollfd p = {.fd = ctx->loop.epfd, .events = POLLIN};
 		if (poll(&p, 1, aname_timeout_ms(ctx)) < 0 && errno != EINTR) {
 			struct timespec ts = {0, 10000000L};
 			nanosleep(&ts, NULL);
@@ -287,7 +355,7 @@ void aname__loop_stop_thread(struct aname_ctx *ctx)
 	}
 	atomic_store(&ctx->loop.thread_stop, true);
 	uint64_t one = 1;
-	ssize_t w = write(ctx->loop.wakefd, &one, sizeof(one));
+	ssize_t w = write(ctx->loop.inbox->wakefd, &one, sizeof(one));
 	(void)w;
 	/* Bounded: a round never waits on libunbound, only on callbacks. */
 	pthread_join(ctx->loop.thread, NULL);
@@ -350,7 +418,7 @@ int aname_wait(aname_ctx_t *ctx, int timeout_ms)
 		if (t < 0 || (uint64_t)t > left) {
 			t = left > INT32_MAX ? INT32_MAX : (int)left;
 		}
-		struct pollfd p = {.fd = ctx->loop.wakefd, .events = POLLIN};
+		struct pollfd p = {.fd = ctx->loop.epfd, .events = POLLIN};
 		poll(&p, 1, t);
 		aname_process(ctx);
 	}

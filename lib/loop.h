@@ -9,9 +9,10 @@
  * callbacks are due, aname_process(), aname_timeout_ms(), aname_wait()
  * and thread mode (a library thread running the same loop).
  *
- * The fd is an eventfd that anything with work for the loop writes: the
- * driver thread after it posts a job, a request or registration that
- * needs a new timeout.  It never changes, even when the watchdog swaps
+ * The fd is an epoll instance over an eventfd, which anything with work
+ * for the loop writes (the driver thread after it posts a job, a request
+ * or registration that needs a new timeout), and over the canaries'
+ * sockets (canary.c).  It never changes, even when the watchdog swaps
  * drivers, and reading it never involves libunbound.
  */
 #ifndef ANAME_LOOP_H
@@ -27,12 +28,31 @@ struct aname_ctx;
 struct aname_job;
 struct aname_request;
 
-struct aname_loop {
+/*
+ * The inbox: where driver threads post delivered jobs, lock-free (a
+ * driver thread stopped at any instruction holds nothing the loop needs),
+ * with the eventfd that wakes the loop.  Reference-counted: a driver
+ * abandoned by the watchdog keeps it alive, so that if it ever posts after
+ * its context was freed, it posts into valid memory and a valid fd.
+ */
+struct aname_inbox {
+	atomic_uint refs;
+	_Atomic(struct aname_job *) head; /* newest first */
 	int wakefd;
 	atomic_bool wake_pending;
+};
 
-	pthread_mutex_t inbox_lock; /* leaf; taken in the driver thread */
-	struct aname_job *inbox_head, *inbox_tail;
+struct aname_inbox *aname__inbox_new(void);
+void aname__inbox_ref(struct aname_inbox *in);
+/* The last reference drops the inbox's reference on every job in it. */
+void aname__inbox_unref(struct aname_inbox *in);
+/* Any thread; never blocks.  The caller's reference on the job becomes
+ * the inbox's; whoever takes the job out releases it. */
+void aname__inbox_post(struct aname_inbox *in, struct aname_job *job);
+
+struct aname_loop {
+	int epfd;   /* what hosts poll: the inbox's eventfd, the canaries */
+	struct aname_inbox *inbox;
 
 	/* Under ctx->lock: */
 	struct aname_request *queue_head, *queue_tail;
@@ -47,19 +67,20 @@ struct aname_loop {
 };
 
 int aname__loop_init(struct aname_loop *l);
+/* Add a socket to the fd hosts poll (canary.c's). */
+int aname__loop_watch(struct aname_loop *l, int fd);
 void aname__loop_destroy(struct aname_loop *l);
 /* Make the host's fd readable; any thread. */
 void aname__loop_wake(struct aname_loop *l);
-/* A delivered job (fetch.c's driver callback, in the driver thread). */
-void aname__loop_post_job(struct aname_loop *l, struct aname_job *job);
 /* Delivery queue; ctx->lock held. */
 void aname__loop_queue(struct aname_loop *l, struct aname_request *r);
 void aname__loop_unqueue(struct aname_loop *l, struct aname_request *r);
 /* Thread mode. */
 int aname__loop_start_thread(struct aname_ctx *ctx);
 void aname__loop_stop_thread(struct aname_ctx *ctx);
-/* aname_ctx_free, after the driver stopped: forget the inbox and the
- * queue (fetch.c and request.c free what they point to). */
+/* aname_ctx_free, after the driver stopped: forget the queue (request.c
+ * frees what it points to) and the jobs in the inbox (fetch.c releases
+ * them with their fetches). */
 void aname__loop_forget(struct aname_loop *l);
 
 #endif /* ANAME_LOOP_H */

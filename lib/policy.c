@@ -20,6 +20,15 @@
  *  3. With nothing usable: fail fast while backing off, else wait on the
  *     fetch (coalesced), else shed when the fetch table or the waiter
  *     limit is full.
+ *
+ * Backoff (RFC 8767 section 5) doubles with each failure in a row, from
+ * 1 s up to backoff_s, with +-20 % jitter taken from the key's hash (so
+ * that targets that failed together do not retry together, and the
+ * decision stays a pure function).  A dead target then costs at most
+ * 60 / (0.8 * 30) = 2.5 resolutions a minute.  Failures older than
+ * recovered_ms do not count: when an upstream answers its canary again
+ * (canary.c) or the watchdog replaced the resolver, every target may be
+ * fetched at once, so recovery takes one round trip, not a backoff.
  */
 #include "policy.h"
 
@@ -29,12 +38,24 @@ bool aname__policy_fetches(enum aname_action a)
 	       a == ANAME_ACT_STALE_WAIT || a == ANAME_ACT_FETCH;
 }
 
+uint64_t aname__policy_backoff_ms(const struct aname_policy *pol,
+				  const struct aname_cache_view *v)
+{
+	uint64_t cap = (uint64_t)pol->backoff_s * 1000u;
+	unsigned n = v->fails > 0 ? v->fails - 1 : 0;
+	uint64_t ms = n >= 15 ? cap : 1000u << n;
+	ms = ms < cap ? ms : cap;
+	/* 80 % .. 120 %, from hash bits the table index does not use. */
+	return ms * (80u + (unsigned)((v->key_hash >> 40) % 41u)) / 100u;
+}
+
 bool aname__policy_backing_off(const struct aname_policy *pol,
 			       const struct aname_cache_view *v,
-			       uint64_t now_ms)
+			       uint64_t recovered_ms, uint64_t now_ms)
 {
 	return v->fail_ms != 0 && pol->backoff_s > 0 &&
-	       now_ms < v->fail_ms + (uint64_t)pol->backoff_s * 1000u;
+	       v->fail_ms >= recovered_ms &&
+	       now_ms < v->fail_ms + aname__policy_backoff_ms(pol, v);
 }
 
 uint64_t aname__policy_refresh_at(const struct aname_policy *pol,
@@ -49,7 +70,8 @@ enum aname_action aname__policy_decide(const struct aname_policy *pol,
 				       const struct aname_policy_input *in,
 				       uint64_t now_ms)
 {
-	bool backoff = aname__policy_backing_off(pol, v, now_ms);
+	bool backoff = aname__policy_backing_off(pol, v, in->recovered_ms,
+						 now_ms);
 	/* The hold matters when no fetch is known to run: it stands for one
 	 * (or for a refresh that just returned libunbound's copy). */
 	bool startable = !in->fetch_running && in->room_fetch &&

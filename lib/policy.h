@@ -23,7 +23,7 @@
 
 struct aname_policy {
 	unsigned prefetch_percent;        /* refresh-ahead window, % of TTL */
-	unsigned backoff_s;               /* after a failure, no upstream */
+	unsigned backoff_s;               /* longest backoff after failures */
 	unsigned stale_client_timeout_ms; /* RFC 8767: wait this long for a
 					     refresh before serving stale */
 };
@@ -33,6 +33,9 @@ struct aname_policy_input {
 	bool fetch_running; /* a fetch for this key is in flight */
 	bool room_fetch;    /* a new fetch may start (max_fetches) */
 	bool room_waiter;   /* one more request may wait (max_waiters) */
+	uint64_t recovered_ms; /* failures before this no longer count: an
+				  upstream came back, or the resolver was
+				  replaced */
 };
 
 enum aname_action {
@@ -60,7 +63,10 @@ enum aname_action aname__policy_decide(const struct aname_policy *pol,
 /* Backoff: the view's failure still holds at now_ms. */
 bool aname__policy_backing_off(const struct aname_policy *pol,
 			       const struct aname_cache_view *v,
-			       uint64_t now_ms);
+			       uint64_t recovered_ms, uint64_t now_ms);
+/* How long the backoff after v's failures lasts. */
+uint64_t aname__policy_backoff_ms(const struct aname_policy *pol,
+				  const struct aname_cache_view *v);
 
 /* When refresh-ahead becomes due for a fresh result (for registrations). */
 uint64_t aname__policy_refresh_at(const struct aname_policy *pol,

@@ -13,8 +13,12 @@
 #include "ctx.h"
 #include "name.h"
 #include "policy.h"
+#include "watchdog.h"
 
 #include <stdlib.h>
+
+/* A paced registration tries again this much later. */
+#define PACE_MS 5
 
 static uint64_t reg_hash(const void *e)
 {
@@ -47,29 +51,36 @@ static void on_refresh(struct aname_timer *t, uint64_t now_ms)
 	struct aname_ctx *ctx = g->ctx;
 	struct aname_cache_view v;
 	aname__cache_get(ctx->cache, &g->key, now_ms, true, &v);
+	/* Registrations may use half the fetch table: a host that registers
+	 * thousands of targets at start-up must neither shed its own work
+	 * nor starve the misses its clients cause. */
 	struct aname_policy_input in = {
 		.waits = false,
 		.fetch_running = aname__fetch_running(ctx, &g->key),
-		.room_fetch = aname__fetch_room(ctx),
+		.room_fetch = ctx->fetches.n < ctx->cfg.max_fetches / 2,
 		.room_waiter = true,
+		.recovered_ms = aname__watchdog_recovered(ctx),
 	};
 	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
 						     now_ms);
 	/* By default: after the fetch this starts or joins has had its
 	 * time. */
 	uint64_t next = now_ms + ctx->cfg.timeout_ms + 100;
-	if (aname__policy_fetches(act)) {
+	if (act == ANAME_ACT_SHED) {
+		/* Paced, not shed: again as soon as fetches complete. */
+		next = now_ms + PACE_MS;
+	} else if (aname__policy_fetches(act)) {
 		aname__fetch_join(ctx, &g->key, g->qname, NULL, 0, now_ms);
 	} else if (act == ANAME_ACT_SERVE && !in.fetch_running) {
 		/* Come back when refresh-ahead would start. */
 		uint64_t at = aname__policy_refresh_at(&ctx->policy, v.res);
 		next = at > now_ms ? at : now_ms + 1000;
 	} else if (act != ANAME_ACT_SERVE) {
-		next = now_ms + 1000; /* backing off, held off, or shed */
+		next = now_ms + 1000; /* backing off, or held off */
 	}
 	aname_result_unref(v.res);
-	if (next < now_ms + 100) {
-		next = now_ms + 100;
+	if (next < now_ms + PACE_MS) {
+		next = now_ms + PACE_MS;
 	}
 	aname__timer_arm(&ctx->timers, &g->refresh, next);
 }
@@ -165,6 +176,17 @@ int aname_target_unregister(aname_ctx_t *ctx, const char *target,
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return ANAME_OK;
+}
+
+void aname__registry_refresh_all(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	struct aname_htab *t = &ctx->regs.tab;
+	for (size_t b = 0; t->b != NULL && b <= t->mask; b++) {
+		for (struct aname_reg *g = t->b[b]; g != NULL;
+		     g = aname__htab_next(t, g)) {
+			aname__timer_arm(&ctx->timers, &g->refresh, now_ms);
+		}
+	}
 }
 
 void aname__registry_clear(struct aname_ctx *ctx)

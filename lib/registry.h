@@ -32,6 +32,8 @@ struct aname_registry {
 };
 
 void aname__registry_init(struct aname_registry *rg);
+/* Every registration due now (after a watchdog replacement). */
+void aname__registry_refresh_all(struct aname_ctx *ctx, uint64_t now_ms);
 /* aname_ctx_free. */
 void aname__registry_clear(struct aname_ctx *ctx);
 

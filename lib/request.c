@@ -15,6 +15,7 @@
 #include "name.h"
 #include "policy.h"
 #include "stats.h"
+#include "watchdog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ static bool sub_begin(struct aname_ctx *ctx, struct aname_request *r,
 		.fetch_running = aname__fetch_running(ctx, &k),
 		.room_fetch = aname__fetch_room(ctx),
 		.room_waiter = aname__fetch_waiter_room(ctx),
+		.recovered_ms = aname__watchdog_recovered(ctx),
 	};
 	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
 						     now_ms);
@@ -156,7 +158,8 @@ static bool sub_begin(struct aname_ctx *ctx, struct aname_request *r,
 		sub_end_stale(ctx, s, now_ms);
 		return false;
 	case ANAME_ACT_STALE:
-		if (aname__policy_backing_off(&ctx->policy, &v, now_ms)) {
+		if (aname__policy_backing_off(&ctx->policy, &v,
+					      in.recovered_ms, now_ms)) {
 			aname__stat_inc(&ctx->stats,
 					ANAME_STAT_BACKOFF_SKIPS);
 		}
@@ -202,7 +205,11 @@ static void on_deadline(struct aname_timer *t, uint64_t now_ms)
 		if (s->res != NULL) {
 			sub_end_stale(r->ctx, s, now_ms);
 		} else {
+			/* Counted for health now, not when the fetch behind
+			 * it gives up (which may be much later). */
 			aname__stat_inc(&r->ctx->stats, ANAME_STAT_TIMEOUTS);
+			aname__stats_event(&r->ctx->stats, ANAME_EV_TIMEOUT,
+					   now_ms);
 			sub_end(r->ctx, s, NULL, ANAME_ETIMEDOUT);
 		}
 	}

@@ -13,7 +13,9 @@
  * the watchdog starts a new driver (which creates its own libunbound
  * context in its own thread), moves every undelivered job to it, and
  * abandons the old one, whose thread frees it if libunbound ever
- * returns.  Probing only while there is work keeps an idle library
+ * returns.  Failures from before the replacement stop counting for
+ * backoff and every registration refreshes at once, so wanted targets are
+ * fresh again one round trip after the replacement.  Probing only while there is work keeps an idle library
  * silent; a stall that happens while idle is found by the first fetch.
  */
 #include "watchdog.h"
@@ -21,10 +23,22 @@
 #include "ctx.h"
 #include "driver.h"
 #include "fetch.h"
+#include "registry.h"
+
+void aname__watchdog_mark_recovered(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	atomic_store(&ctx->wd.recovered_ms, now_ms);
+}
+
+uint64_t aname__watchdog_recovered(const struct aname_ctx *ctx)
+{
+	return atomic_load(&((struct aname_ctx *)ctx)->wd.recovered_ms);
+}
 
 int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub)
 {
-	return aname__driver_start(&ctx->cfg, ub, &ctx->wd.drv);
+	atomic_init(&ctx->wd.recovered_ms, 0);
+	return aname__driver_start(&ctx->cfg, ub, ctx->loop.inbox, &ctx->wd.drv);
 }
 
 struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
@@ -35,7 +49,8 @@ struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
 static void replace(struct aname_ctx *ctx, uint64_t now_ms)
 {
 	struct aname_driver *fresh;
-	if (aname__driver_start(&ctx->cfg, NULL, &fresh) != ANAME_OK) {
+	if (aname__driver_start(&ctx->cfg, NULL, ctx->loop.inbox, &fresh) !=
+	    ANAME_OK) {
 		aname__log(&ctx->log, ANAME_LOG_ERROR,
 			   "watchdog: could not start a new resolver thread");
 		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_grace_ms;
@@ -47,11 +62,16 @@ static void replace(struct aname_ctx *ctx, uint64_t now_ms)
 	aname__driver_abandon(old);
 	aname__stat_inc(&ctx->stats, ANAME_STAT_WATCHDOG_RESTARTS);
 	ctx->wd.last_restart_ms = now_ms;
+	/* What failed during the stall was the resolver's fault, not the
+	 * targets': no backoff for it, and every registered target is
+	 * fetched again now, on the new resolver. */
+	aname__watchdog_mark_recovered(ctx, now_ms);
+	aname__registry_refresh_all(ctx, now_ms);
 	ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_interval_ms;
 	aname__log(&ctx->log, ANAME_LOG_ERROR,
 		   "watchdog: the resolver thread stopped answering probes "
 		   "for %u ms; replaced it and re-issued %zu resolutions "
-		   "(%u abandoned resolver threads still stuck)",
+		   "(%d abandoned resolver threads still stuck)",
 		   ctx->cfg.watchdog_grace_ms, n, aname__drivers_lingering());
 }
 

@@ -15,6 +15,7 @@
 
 #include "aname_private.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ struct aname_watchdog {
 	struct aname_driver *drv;
 	uint64_t next_probe_ms;
 	uint64_t last_restart_ms; /* 0: never */
+	/* Failures before this do not hold targets in backoff: read without
+	 * the context lock by lookups. */
+	atomic_uint_fast64_t recovered_ms;
 };
 
 /* Start the first driver over \a ub (ctx_new). */
@@ -37,6 +41,10 @@ void aname__watchdog_tick(struct aname_ctx *ctx, uint64_t now_ms);
 uint64_t aname__watchdog_next(const struct aname_ctx *ctx);
 /* A probe has been unanswered for more than half the grace period. */
 bool aname__watchdog_suspect(const struct aname_ctx *ctx, uint64_t now_ms);
+/* An upstream came back (canary.c) or the resolver was replaced: every
+ * target may be fetched again at once, whatever its backoff. */
+void aname__watchdog_mark_recovered(struct aname_ctx *ctx, uint64_t now_ms);
+uint64_t aname__watchdog_recovered(const struct aname_ctx *ctx);
 /* aname_ctx_free: stop the driver, waiting at most wait_ms. */
 void aname__watchdog_stop(struct aname_ctx *ctx, unsigned wait_ms);
 

@@ -66,7 +66,7 @@ static struct probe get_ex(struct aname_cache *c, struct aname_cache_key *k,
 static struct probe get(struct aname_cache *c, struct aname_cache_key *k,
 			uint64_t now)
 {
-	struct aname_policy_input in = {false, false, true, true};
+	struct aname_policy_input in = {false, false, true, true, 0};
 	return get_ex(c, k, now, &in);
 }
 
@@ -95,7 +95,7 @@ Test(cache, fresh_until_ttl_then_stale_then_gone)
 	p = get(c, &k, 1000 + 96 * 1000);
 	cr_assert_eq(p.act, ANAME_ACT_SERVE, "one refresh at a time");
 	aname_result_unref(p.v.res);
-	struct aname_policy_input running = {false, true, true, true};
+	struct aname_policy_input running = {false, true, true, true, 0};
 	p = get_ex(c, &k, 1000 + 97 * 1000, &running);
 	cr_assert_eq(p.act, ANAME_ACT_SERVE, "a running fetch is enough");
 	aname_result_unref(p.v.res);
@@ -118,9 +118,9 @@ Test(cache, policy_admission)
 {
 	struct aname_cache *c = cache_new(100, 4);
 	struct aname_cache_key k = key("t.test", ANAME_RRTYPE_A);
-	struct aname_policy_input full = {true, false, false, true};
-	struct aname_policy_input no_waiters = {true, true, true, false};
-	struct aname_policy_input join = {true, true, false, true};
+	struct aname_policy_input full = {true, false, false, true, 0};
+	struct aname_policy_input no_waiters = {true, true, true, false, 0};
+	struct aname_policy_input join = {true, true, false, true, 0};
 	cr_assert_eq(get_ex(c, &k, 1, &full).act, ANAME_ACT_SHED,
 		     "no room for a fetch");
 	cr_assert_eq(get_ex(c, &k, 1, &no_waiters).act, ANAME_ACT_SHED,
@@ -128,9 +128,34 @@ Test(cache, policy_admission)
 	cr_assert_eq(get_ex(c, &k, 1, &join).act, ANAME_ACT_FETCH,
 		     "joining needs no new fetch");
 	aname__cache_fail(c, &k, ANAME_ESERVFAIL, 1000);
-	struct probe p = get_ex(c, &k, 2000, &join);
+	struct probe p = get_ex(c, &k, 1500, &join);
 	cr_assert_eq(p.act, ANAME_ACT_FAIL, "fail fast while backing off");
 	cr_assert_eq(p.v.fail_status, ANAME_ESERVFAIL);
+	aname__cache_free(c);
+}
+
+Test(cache, backoff_doubles_to_its_cap_and_recovery_clears_it)
+{
+	static const struct aname_policy pol = {10, 30, 0};
+	struct aname_cache *c = cache_new(100, 4);
+	struct aname_cache_key k = key("dead.test", ANAME_RRTYPE_A);
+	struct aname_cache_view v;
+	uint64_t prev = 0;
+	for (unsigned i = 1; i <= 8; i++) {
+		aname__cache_fail(c, &k, ANAME_ETIMEDOUT, 1000);
+		aname__cache_get(c, &k, 1000, true, &v);
+		uint64_t ms = aname__policy_backoff_ms(&pol, &v);
+		uint64_t nominal = i >= 6 ? 30000 : 1000u << (i - 1);
+		cr_assert(ms >= nominal * 8 / 10 && ms <= nominal * 12 / 10,
+			  "failure %u: %llu ms", i, (unsigned long long)ms);
+		cr_assert_geq(ms, prev * 8 / 10);
+		prev = ms;
+	}
+	/* At the cap a dead target costs at most 60 / 24 = 2.5 a minute. */
+	cr_assert_geq(prev, 24000);
+	cr_assert(aname__policy_backing_off(&pol, &v, 0, 2000));
+	cr_assert_not(aname__policy_backing_off(&pol, &v, 1500, 2000),
+		      "an upstream that came back ends every backoff");
 	aname__cache_free(c);
 }
 
@@ -174,7 +199,7 @@ Test(cache, failure_backoff_keeps_stale)
 	aname__cache_put(c, &k, r, 0);
 	aname_result_unref(r);
 	aname__cache_fail(c, &k, ANAME_ETIMEDOUT, 20000);
-	struct probe p = get(c, &k, 21000);
+	struct probe p = get(c, &k, 20500);
 	cr_assert(p.v.res != NULL && !p.v.fresh);
 	cr_assert_eq(p.v.fail_status, ANAME_ETIMEDOUT);
 	cr_assert_eq(p.act, ANAME_ACT_STALE, "no upstream query during backoff");

@@ -110,11 +110,18 @@ static void watchdog_quick(aname_config_t *cfg)
 	aname_config_set_watchdog(cfg, 200, 1000);
 }
 
-Test(stall, no_call_waits_while_the_worker_is_stopped)
+/* Stop one thread (libunbound's worker, or the library's own resolver
+ * thread, wherever it happens to be) for real while two threads call
+ * every public function and this one runs the loop. */
+static void stop_thread_and_hammer(bool driver)
 {
 	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), watchdog_quick);
-	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	pid_t worker = ts_find_ub_worker(1, 2000);
 	cr_assert_gt(worker, 0, "libunbound's worker thread is running");
+	if (driver) {
+		worker = ts_find_thread("aname-driver", 2000);
+		cr_assert_gt(worker, 0);
+	}
 	ts_freeze_t *fz = ts_freeze(worker);
 	cr_assert_not_null(fz);
 	atomic_bool stop = false;
@@ -157,10 +164,10 @@ Test(stall, no_call_waits_while_the_worker_is_stopped)
 	}
 	uint64_t restarts;
 	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
-	cr_log_info("stall: %d requests; slowest calls %lld us (%s), %lld us "
+	cr_log_info("stall (%s stopped): %d requests; slowest calls %lld us (%s), %lld us "
 		    "(%s), aname_process %lld us; latest callback %lld us "
 		    "past its deadline; %llu watchdog restarts",
-		    submitted, (long long)h[0].worst_us, h[0].worst_fn,
+		    driver ? "resolver thread" : "libunbound worker", submitted, (long long)h[0].worst_us, h[0].worst_fn,
 		    (long long)h[1].worst_us, h[1].worst_fn,
 		    (long long)worst_process, (long long)late,
 		    (unsigned long long)restarts);
@@ -186,10 +193,20 @@ Test(stall, no_call_waits_while_the_worker_is_stopped)
 	ts_thaw(fz);
 }
 
+Test(stall, no_call_waits_while_the_worker_is_stopped)
+{
+	stop_thread_and_hammer(false);
+}
+
+Test(stall, no_call_waits_while_the_resolver_thread_is_stopped)
+{
+	stop_thread_and_hammer(true);
+}
+
 Test(stall, free_is_bounded_with_a_stopped_worker)
 {
 	aname_ctx_t *ctx = th_ctx(ts_nsd_port(th_nsd), NULL);
-	pid_t worker = ts_find_thread("aname-ubworker", 2000);
+	pid_t worker = ts_find_ub_worker(1, 2000);
 	cr_assert_gt(worker, 0);
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);

@@ -85,6 +85,24 @@ pid_t ts_find_thread(const char *name, int wait_ms)
 	}
 }
 
+pid_t ts_find_ub_worker(int n, int wait_ms)
+{
+	int64_t until = ts_now_ms() + wait_ms;
+	pid_t tid;
+	/* A driver thread carries the worker's name until the worker
+	 * exists: wait until as many drivers as workers are named. */
+	while (scan("aname-ubworker", &tid) < n ||
+	       scan("aname-driver", &(pid_t){0}) <
+		       scan("aname-ubworker", &(pid_t){0})) {
+		if (ts_now_ms() >= until) {
+			return -1;
+		}
+		struct timespec ts = {0, 2000000L};
+		nanosleep(&ts, NULL);
+	}
+	return tid;
+}
+
 /* The helper: attach, stop, report, wait for the pipe to close, detach. */
 static void helper_main(pid_t tid, int report, int ctl)
 {

@@ -25,6 +25,14 @@
  */
 pid_t ts_find_thread(const char *name, int wait_ms);
 
+/**
+ * libunbound's worker thread of the newest libaname resolver, once that
+ * resolver has named itself ("aname-driver") and its worker
+ * ("aname-ubworker"), and at least \a n workers exist; waits up to
+ * \a wait_ms.  \return The TID, or -1.
+ */
+pid_t ts_find_ub_worker(int n, int wait_ms);
+
 /** How many threads of this process are named \a name right now. */
 int ts_count_threads(const char *name);
 

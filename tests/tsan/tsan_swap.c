@@ -73,13 +73,7 @@ int main(void)
 	for (int k = 0; k < 3; k++) {
 		/* The newest worker is the current driver's; the stopped
 		 * ones stay until they are thawed. */
-		for (int i = 0; i < 300 && ts_count_threads("aname-ubworker") <
-						   k + 1;
-		     i++) {
-			struct timespec ts = {0, 10000000L};
-			nanosleep(&ts, NULL);
-		}
-		pid_t worker = ts_find_thread("aname-ubworker", 3000);
+		pid_t worker = ts_find_ub_worker(k + 1, 5000);
 		fz[k] = ts_freeze(worker);
 		TSAN_CHECK(fz[k] != NULL, "could not stop worker %d", worker);
 		if (k < 2) {
