@@ -28,6 +28,7 @@ struct opts {
 	unsigned long threads;
 	unsigned long tcp_idle_ms;
 	unsigned long tcp_max;
+	unsigned long tcp_out_max;
 };
 
 static const common_opt_t optlist[] = {
@@ -35,7 +36,8 @@ static const common_opt_t optlist[] = {
 	{ "stub", 1 },       { "timeout-ms", 1 }, { "threads", 1 },
 	{ "metrics", 1 },    { "stale-max", 1 }, { "config", 1 },
 	{ "include-alias", 0 }, { "tcp-idle-ms", 1 }, { "tcp-max", 1 },
-	{ "help", 0 },       { "version", 0 },   { NULL, 0 },
+	{ "tcp-out-max", 1 }, { "help", 0 },   { "version", 0 },
+	{ NULL, 0 },
 };
 
 static void usage(FILE *f)
@@ -45,7 +47,7 @@ static void usage(FILE *f)
 	      "         [--forward IP[@PORT] ...] [--stub ZONE=IP[@PORT] ...]\n"
 	      "         [--timeout-ms N] [--threads N] [--metrics IP@PORT]\n"
 	      "         [--stale-max S] [--include-alias] [--tcp-idle-ms N]\n"
-	      "         [--tcp-max N] [--config FILE]\n"
+	      "         [--tcp-max N] [--tcp-out-max BYTES] [--config FILE]\n"
 	      "Authoritative DNS server answering ALIAS records with libaname.\n"
 	      "See aname-server(8).\n", f);
 }
@@ -85,6 +87,8 @@ static int apply(void *arg, const char *name, const char *val)
 		return common_uint(name, val, 100, 3600000, &o->tcp_idle_ms);
 	} else if (!strcmp(name, "tcp-max")) {
 		return common_uint(name, val, 1, 100000, &o->tcp_max);
+	} else if (!strcmp(name, "tcp-out-max")) {
+		return common_uint(name, val, 1 << 20, 1ul << 32, &o->tcp_out_max);
 	} else if (!strcmp(name, "include-alias")) {
 		o->app->include_alias = 1;
 	} else if (!strcmp(name, "help")) {
@@ -267,6 +271,7 @@ int main(int argc, char **argv)
 		.deadline_ms = app.timeout_ms,
 		.tcp_idle_ms = (unsigned)o.tcp_idle_ms,
 		.tcp_max = (unsigned)o.tcp_max,
+		.tcp_out_max = o.tcp_out_max,
 		.ops = &ops,
 		.app = &app,
 	};
