@@ -9,7 +9,8 @@
  * answer is flattened: the final address records at the queried name, no
  * CNAMEs, TTL the minimum over the chain.  A target that is NXDOMAIN or
  * NODATA upstream is answered NOERROR with no records, because PowerDNS
- * turns any other rcode into SERVFAIL for the ALIAS owner.
+ * turns any other rcode into SERVFAIL for the ALIAS owner.  ANY (which
+ * PowerDNS sends for an ANY query at an ALIAS owner) gets both A and AAAA.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -173,12 +174,16 @@ static size_t build(const dns_query_t *q, const aname_result_t *res,
 		    uint8_t *buf, size_t cap)
 {
 	dns_resp_t r;
+	int any = q->qtype == DNS_TYPE_ANY;
 	if (dns_resp_init(&r, buf, cap, q, DNS_FLAG_RA) != 0)
 		return DNSLOOP_DROP;
-	if (!res || aname_result_status(res, q->qtype) != ANAME_OK)
+	if (!res || (any ? aname_result_status(res, ANAME_RRTYPE_A) != ANAME_OK &&
+				   aname_result_status(res, ANAME_RRTYPE_AAAA) != ANAME_OK :
+			   aname_result_status(res, q->qtype) != ANAME_OK))
 		return dns_resp_finish(&r, DNS_RCODE_SERVFAIL);
 	size_t w = 0;
-	int n = aname_synth_wire(res, q->qtype, q->qname, q->qname_len,
+	int n = aname_synth_wire(res, any ? ANAME_RRTYPE_BOTH : q->qtype,
+				 q->qname, q->qname_len,
 				 UINT32_MAX, r.buf + r.len, dns_resp_room(&r),
 				 &w);
 	if (n == ANAME_ENOSPC)
@@ -207,8 +212,9 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 		__atomic_fetch_add(&a->refused_acl, 1, __ATOMIC_RELAXED);
 		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED, 0);
 	}
+	int any = q->qtype == DNS_TYPE_ANY;
 	if (q->qclass != DNS_CLASS_IN ||
-	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA)) {
+	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA && !any)) {
 		/* Only address lookups: this is not a general resolver. */
 		__atomic_fetch_add(&a->refused_type, 1, __ATOMIC_RELAXED);
 		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED,
@@ -220,7 +226,10 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 		return dns_resp_error(buf, cap, q, DNS_RCODE_FORMERR, 0);
 
 	aname_result_t *res = NULL;
-	int rc = aname_cache_lookup(a->ctx, target, q->qtype,
+	/* ANY needs both types in one result: the library's resolve, which
+	 * completes from the cache on the next loop turn when it can. */
+	int rc = any ? ANAME_EAGAIN :
+		 aname_cache_lookup(a->ctx, target, q->qtype,
 				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
 				    &res);
 	if (rc == ANAME_OK) {
@@ -233,7 +242,8 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 	dnsloop_req_t *k = dnsloop_defer(req);
 	if (!k)
 		return build(q, NULL, buf, cap);
-	rc = aname_resolve(a->ctx, target, q->qtype, (unsigned)a->timeout_ms,
+	rc = aname_resolve(a->ctx, target, any ? ANAME_RRTYPE_BOTH : q->qtype,
+			   (unsigned)a->timeout_ms,
 			   on_resolved, k, &k->qid);
 	if (rc != ANAME_OK) {
 		size_t len = build(q, NULL, buf, cap);
@@ -257,7 +267,7 @@ static int extra_metrics(void *arg, char *buf, size_t len)
 			"# TYPE aname_resolverd_refused_acl_total counter\n"
 			"aname_resolverd_refused_acl_total %llu\n"
 			"# HELP aname_resolverd_refused_type_total queries "
-			"refused: not IN A/AAAA\n"
+			"refused: not IN A/AAAA/ANY\n"
 			"# TYPE aname_resolverd_refused_type_total counter\n"
 			"aname_resolverd_refused_type_total %llu\n",
 			(unsigned long long)__atomic_load_n(&a->refused_acl,

@@ -41,6 +41,23 @@ static void add_soa(dns_resp_t *r, const zone_t *z)
 		dns_resp_add(r, DNS_NS, z->soa_neg, z->soa_neg_len, 1);
 }
 
+/* The library type for a query at an ALIAS owner: ANY gets both. */
+static uint16_t synth_type(uint16_t qtype)
+{
+	return qtype == DNS_TYPE_ANY ? ANAME_RRTYPE_BOTH : qtype;
+}
+
+/* Did the resolution give a DNS answer (addresses, NXDOMAIN, NODATA)? */
+static int result_ok(const aname_result_t *res, uint16_t qtype)
+{
+	if (!res)
+		return 0;
+	if (qtype == DNS_TYPE_ANY)
+		return aname_result_status(res, ANAME_RRTYPE_A) == ANAME_OK ||
+		       aname_result_status(res, ANAME_RRTYPE_AAAA) == ANAME_OK;
+	return aname_result_status(res, qtype) == ANAME_OK;
+}
+
 /* The deferred state of an ALIAS query. */
 struct pending {
 	srv_app_t *app;
@@ -57,16 +74,22 @@ static size_t alias_answer(srv_app_t *a, const dns_query_t *q,
 	dns_resp_t r;
 	if (dns_resp_init(&r, buf, cap, q, DNS_FLAG_AA) != 0)
 		return DNSLOOP_DROP;
-	if (!res || aname_result_status(res, q->qtype) != ANAME_OK) {
+	if (!result_ok(res, q->qtype)) {
 		SRV_STAT_ADD(a, alias_servfail);
 		/* SERVFAIL is not authoritative data. */
 		r.buf[2] &= (uint8_t)~(DNS_FLAG_AA >> 8);
 		return dns_resp_finish(&r, DNS_RCODE_SERVFAIL);
 	}
-	if (a->include_alias && n->alias_rrset)
+	if (q->qtype == DNS_TYPE_ANY) {
+		/* Every RRset at the owner, then the addresses (as PowerDNS
+		 * answers ANY at an ALIAS owner). */
+		for (const zrrset_t *s = n->rrsets; s; s = s->next)
+			add_rrset(&r, DNS_AN, s);
+	} else if (a->include_alias && n->alias_rrset) {
 		add_rrset(&r, DNS_AN, n->alias_rrset);
+	}
 	size_t w = 0;
-	int k = aname_synth_wire(res, q->qtype, q->qname, q->qname_len,
+	int k = aname_synth_wire(res, synth_type(q->qtype), q->qname, q->qname_len,
 				 n->alias_ttl, r.buf + r.len, dns_resp_room(&r),
 				 &w);
 	if (k == ANAME_ENOSPC) {
@@ -78,7 +101,7 @@ static size_t alias_answer(srv_app_t *a, const dns_query_t *q,
 	} else {
 		dns_resp_commit(&r, DNS_AN, w, (unsigned)k);
 	}
-	if (k == 0) {
+	if (k == 0 && q->qtype != DNS_TYPE_ANY) {
 		/* Target NXDOMAIN or NODATA: NODATA here (draft-aname 3). */
 		SRV_STAT_ADD(a, alias_nodata);
 		add_soa(&r, z);
@@ -123,7 +146,10 @@ static size_t alias_query(srv_app_t *a, dnsloop_req_t *req, zoneset_t *zs,
 	 * parser on every cached answer. */
 	const uint8_t *rr = n->alias_rrset->wire;
 	size_t tlen = (size_t)rr[8] << 8 | rr[9];
-	int rc = aname_cache_lookup_wire(a->ctx, rr + 10, tlen, q->qtype,
+	/* ANY needs both types in one result: the library's resolve (which
+	 * completes from the cache on the next loop turn when it can). */
+	int rc = q->qtype == DNS_TYPE_ANY ? ANAME_EAGAIN :
+		 aname_cache_lookup_wire(a->ctx, rr + 10, tlen, q->qtype,
 					 ANAME_LOOKUP_FETCH |
 						 ANAME_LOOKUP_STALE,
 					 &res);
@@ -147,7 +173,7 @@ static size_t alias_query(srv_app_t *a, dnsloop_req_t *req, zoneset_t *zs,
 	p->zone = z;
 	p->node = n;
 	k->user = p;
-	rc = aname_resolve(a->ctx, n->alias, q->qtype, a->timeout_ms,
+	rc = aname_resolve(a->ctx, n->alias, synth_type(q->qtype), a->timeout_ms,
 			   on_resolved, k, &k->qid);
 	if (rc != ANAME_OK) {
 		zoneset_unref(p->zs);
@@ -167,6 +193,14 @@ size_t answer_query(void *app, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 		SRV_STAT_ADD(a, refused);
 		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED, 0);
 	}
+	if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
+		/* No zone transfers: an empty NOERROR would read as a broken
+		 * transfer ("first answer record isn't SOA"). */
+		SRV_STAT_ADD(a, xfr_refused);
+		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED, 0);
+	}
+	if (q->qtype == DNS_TYPE_OPT)   /* a pseudo-type, never a question */
+		return dns_resp_error(buf, cap, q, DNS_RCODE_FORMERR, 0);
 	zoneset_t *zs = srv_zones(a);
 	const zone_t *z = zoneset_find(zs, q->lname, q->qname_len);
 	if (!z) {
@@ -175,7 +209,8 @@ size_t answer_query(void *app, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 	}
 	const znode_t *n = zone_lookup(z, q->lname, q->qname_len);
 	if (n && n->alias &&
-	    (q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_AAAA))
+	    (q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_AAAA ||
+	     q->qtype == DNS_TYPE_ANY))
 		return alias_query(a, req, zs, z, n, buf, cap);
 
 	dns_resp_t r;

@@ -20,6 +20,7 @@
 	XX(alias_servfail, "ALIAS queries answered SERVFAIL")               \
 	XX(alias_nodata, "ALIAS queries answered NODATA (target NXDOMAIN/NODATA)") \
 	XX(refused, "queries outside our zones (REFUSED)")                  \
+	XX(xfr_refused, "AXFR/IXFR queries (REFUSED: no zone transfers)")   \
 	XX(reloads, "successful zone reloads")                              \
 	XX(reload_failures, "zone reloads that failed (old zones kept)")
 

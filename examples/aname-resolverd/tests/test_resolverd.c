@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dnsclient.h"
+#include "wire.h"
 #include "support/servers.h"
 
 static ts_nsd_t *nsd;
@@ -339,4 +340,48 @@ Test(resolverd, serves_stale_when_upstream_dies)
 	dc_stop(rpid);
 	rpid = -1;
 	ts_proxy_stop(px);
+}
+
+/*
+ * On the wire (issue 14, items 3, 4 and 8): ANY gets A and AAAA (PowerDNS
+ * sends ANY here for an ANY query at an ALIAS owner and turned a REFUSED
+ * into SERVFAIL); other opcodes get NOTIMP with their opcode and question;
+ * DO is echoed.
+ */
+Test(resolverd, any_opcodes_and_do_on_the_wire)
+{
+	start(ts_nsd_port(nsd), "1500", NULL);
+	static uint8_t out[65536];
+	for (int tcp = 0; tcp <= 1; tcp++) {
+		wq_t w = wq_new(0x2001, 0x0100, "www.example.test", 255, 1);
+		int n = tcp ? wq_tcp(rport, &w, out, sizeof(out), 3000) :
+			      dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 3000);
+		cr_assert(n >= 12, "no answer to ANY (tcp=%d)", tcp);
+		ldns_pkt *p = NULL;
+		cr_assert_eq(ldns_wire2pkt(&p, out, (size_t)n), LDNS_STATUS_OK);
+		cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+		char *a = dc_addrs(p, "www.example.test.", LDNS_RR_TYPE_A);
+		char *aaaa = dc_addrs(p, "www.example.test.", LDNS_RR_TYPE_AAAA);
+		cr_expect_str_eq(a, "192.0.2.1 192.0.2.2");
+		cr_expect_str_eq(aaaa, "2001:db8::1");
+		free(a);
+		free(aaaa);
+		ldns_pkt_free(p);
+	}
+	for (unsigned op = 1; op < 16; op++) {
+		wq_t w = wq_new((uint16_t)op, 0x0100, "www.example.test", 1, 1);
+		w.opcode = op;
+		wq_set_flags(&w);
+		int n = dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 2000);
+		cr_assert(n >= 12 + (int)w.qlen);
+		cr_expect_eq(wq_u16(out, 2), 0x8000 | op << 11 | 0x0100 | 4,
+			     "opcode %u: flags %04x", op, wq_u16(out, 2));
+		cr_expect_eq(wq_u16(out, 4), 1);
+		cr_expect_eq(memcmp(out + 12, w.b + 12, w.qlen), 0);
+	}
+	wq_t w = wq_new(0x3003, 0, "www.example.test", 1, 1);
+	wq_add_opt(&w, 1232, 0, 0x8000, NULL, 0);
+	int n = dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 3000);
+	cr_assert(n >= 12 + 11);
+	cr_expect_eq(out[n - 11 + 7], 0x80, "DO echoed");
 }
