@@ -139,7 +139,7 @@ static int apply(void *arg, const char *name, const char *val)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		if (dnsloop_parse_addr(val, 53, &ss, &sl) != 0) {
-			fprintf(stderr, "--listen: '%s' is not IP[@PORT]\n", val);
+			common_bad_addr("listen", val);
 			return -1;
 		}
 		if (a->nlisten == MAX_LISTEN) {
@@ -155,6 +155,12 @@ static int apply(void *arg, const char *name, const char *val)
 		}
 		a->nallow++;
 	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (!strchr(val, '@') || dnsloop_parse_addr(val, 0, &ss, &sl)) {
+			common_bad_addr("metrics", val);
+			return -1;
+		}
 		a->metrics = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &a->threads);
@@ -299,6 +305,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (a.nlisten == 0) {
+		fprintf(stderr, "aname-resolverd: --listen IP@PORT is required\n");
 		usage(stderr);
 		aname_config_free(a.cfg);
 		return 2;

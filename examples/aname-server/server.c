@@ -65,7 +65,7 @@ static int apply(void *arg, const char *name, const char *val)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		if (dnsloop_parse_addr(val, 53, &ss, &sl) != 0) {
-			fprintf(stderr, "--listen: '%s' is not IP[@PORT]\n", val);
+			common_bad_addr("listen", val);
 			return -1;
 		}
 		if (o->nlisten == MAX_LISTEN) {
@@ -80,6 +80,12 @@ static int apply(void *arg, const char *name, const char *val)
 		}
 		o->zones[o->nzones++] = (char *)val;
 	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (!strchr(val, '@') || dnsloop_parse_addr(val, 0, &ss, &sl)) {
+			common_bad_addr("metrics", val);
+			return -1;
+		}
 		o->metrics = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &o->threads);
@@ -246,6 +252,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.nlisten == 0 || o.nzones == 0) {
+		fprintf(stderr, "aname-server: %s is required\n",
+			o.nlisten == 0 ? "--listen IP@PORT" :
+					 "--zone FILE (at least one)");
 		usage(stderr);
 		aname_config_free(o.cfg);
 		return 2;

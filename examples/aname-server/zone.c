@@ -181,7 +181,7 @@ static int preprocess(FILE *f, const char *path, struct pre *p)
 	char *line = NULL;
 	size_t lcap = 0;
 	ssize_t n;
-	int lineno = 0, depth = 0, rc = -1;
+	int lineno = 0, depth = 0, rc = -1, seen_record = 0;
 	char origin[1024] = "";
 	while ((n = getline(&line, &lcap, f)) >= 0) {
 		lineno++;
@@ -195,6 +195,23 @@ static int preprocess(FILE *f, const char *path, struct pre *p)
 						    sizeof(tmp)) == 0)
 				memcpy(origin, tmp, sizeof(origin));
 		}
+		if (depth == 0 && !seen_record && !origin[0] && line[0] != '$' &&
+		    line[0] != ';' && !isspace((unsigned char)line[0])) {
+			/* The first record, before any $ORIGIN: ldns would take
+			 * a relative owner as below the root. */
+			size_t k = 0, len = 0;
+			long o = next_token(line, &k, &len);
+			if (o >= 0 && !is_absolute(line + o, len)) {
+				fprintf(stderr, "%s:%d: the SOA owner is relative "
+						"and there is no $ORIGIN: add "
+						"\"$ORIGIN zone.\" before it or "
+						"write the owner absolute\n",
+					path, lineno);
+				goto out;
+			}
+		}
+		if (depth == 0 && line[0] != '$' && type_token(line, &tl) >= 0)
+			seen_record = 1;
 		long t = depth == 0 ? type_token(line, &tl) : -1;
 		if (t >= 0 && tl == 5 && (!strncasecmp(line + t, "ALIAS", 5) ||
 					  !strncasecmp(line + t, "ANAME", 5))) {
@@ -424,6 +441,13 @@ static int add_rr(zone_t *z, ldns_rr *rr, const char *path, int line)
 		return -1;
 	}
 	dns_name_lower(lname, ldns_rdf_data(owner), len);
+	if (lname[0] == 1 && lname[1] == '*') {
+		/* Served literally, a wildcard would answer only the name
+		 * "*"; RFC 4592 synthesis is not implemented: refuse. */
+		fprintf(stderr, "%s:%d: wildcard owner names are not supported "
+				"(write each name out)\n", path, line);
+		return -1;
+	}
 	if (!in_zone(lname, len, z->apex, z->apexlen)) {
 		char *o = ldns_rdf2str(owner);
 		fprintf(stderr, "%s:%d: %s is outside the zone %s\n", path,
@@ -536,7 +560,7 @@ static zone_t *zone_load(const char *path)
 	zone_t *z = calloc(1, sizeof(*z));
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t ttl = 3600;
-	int line = 0, ok = 0;
+	int line = 0, ok = 0, has_origin = 0;
 	if (!mf || !z || !(z->file = strdup(path)))
 		goto done;
 	z->nbuckets = 64;
@@ -547,6 +571,8 @@ static zone_t *zone_load(const char *path)
 		ldns_rr *rr = NULL;
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, mf, &ttl, &origin,
 						     &prev, &line);
+		if (s == LDNS_STATUS_SYNTAX_ORIGIN)
+			has_origin = 1;
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN)
 			continue;
@@ -576,9 +602,22 @@ static zone_t *zone_load(const char *path)
 				ldns_rr_free(rr);
 				goto done;
 			}
+			if (!has_origin && ldns_rdf_size(o) == 1) {
+				/* ldns made "@" or a relative owner the root:
+				 * nobody means to serve "." by accident. */
+				fprintf(stderr, "%s:%d: the SOA owner is relative "
+						"and there is no $ORIGIN: add "
+						"\"$ORIGIN zone.\" before it or "
+						"write the owner absolute\n",
+					path, line);
+				ldns_rr_free(rr);
+				goto done;
+			}
 			z->apexlen = ldns_rdf_size(o);
 			dns_name_lower(z->apex, ldns_rdf_data(o), z->apexlen);
 			z->origin = ldns_rdf2str(o);
+			if (!origin)   /* later relative names: from the SOA */
+				origin = ldns_rdf_clone(o);
 		} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			fprintf(stderr, "%s:%d: a second SOA\n", path, line);
 			ldns_rr_free(rr);
