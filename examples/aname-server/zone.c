@@ -397,6 +397,7 @@ static void zone_free(zone_t *z)
 				s = sn;
 			}
 			free((char *)n->alias);
+			free(n->upstream);
 			free(n);
 			n = next;
 		}
@@ -648,6 +649,55 @@ done:
 
 /* ------------------------------------------------------------ sets */
 
+/* The rdata of the first record of \a s (a name for ALIAS and CNAME). */
+static const uint8_t *first_rdata(const zrrset_t *s, size_t *len)
+{
+	*len = (size_t)s->wire[8] << 8 | s->wire[9];
+	return s->wire + 10;
+}
+
+/* Follow an ALIAS owner's target through our zones (see enum alias_via). */
+static int alias_follow(zoneset_t *zs, znode_t *n)
+{
+	uint8_t cur[255];
+	size_t len;
+	const uint8_t *t = first_rdata(n->alias_rrset, &len);
+	dns_name_lower(cur, t, len);
+	n->chain_ttl = n->alias_ttl;
+	for (int step = 0; step < ALIAS_CHAIN_MAX; step++) {
+		const zone_t *z = zoneset_find(zs, cur, len);
+		if (!z) {
+			char text[1024];
+			if (dns_name_to_text(cur, len, text, sizeof(text)) < 0 ||
+			    !(n->upstream = strdup(text)))
+				return -1;
+			memcpy(n->up_wire, cur, len);
+			n->up_len = (uint8_t)len;
+			n->via = ALIAS_UPSTREAM;
+			return 0;
+		}
+		const znode_t *m = zone_lookup(z, cur, len);
+		if (!m) {
+			n->via = ALIAS_LOCAL_NONE;
+			return 0;
+		}
+		const zrrset_t *next = m->alias_rrset;
+		if (!next)
+			next = znode_rrset(m, DNS_TYPE_CNAME);
+		if (!next) {
+			n->via = ALIAS_LOCAL;
+			n->local = m;
+			return 0;
+		}
+		if (next->ttl < n->chain_ttl)
+			n->chain_ttl = next->ttl;
+		t = first_rdata(next, &len);
+		dns_name_lower(cur, t, len);
+	}
+	n->via = ALIAS_LOOP;
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
@@ -694,6 +744,32 @@ zoneset_t *zoneset_load(char *const *files, size_t nfiles)
 		if (u == 0 || strcasecmp(zs->targets[u - 1], zs->targets[i]))
 			zs->targets[u++] = zs->targets[i];
 	zs->ntargets = u;
+	/* Resolve chains through our own zones; only names outside them
+	 * go to the library. */
+	zs->upstream = calloc(nalias + 1, sizeof(char *));
+	if (!zs->upstream)
+		goto fail;
+	for (size_t i = 0; i < zs->nzones; i++) {
+		zone_t *z = zs->zones[i];
+		for (size_t b = 0; b < z->nbuckets; b++)
+			for (znode_t *n = z->buckets[b]; n; n = n->hnext) {
+				if (!n->alias)
+					continue;
+				if (alias_follow(zs, n) != 0) {
+					fprintf(stderr, "%s: out of memory\n",
+						z->file);
+					goto fail;
+				}
+				if (n->via == ALIAS_UPSTREAM)
+					zs->upstream[zs->nupstream++] = n->upstream;
+			}
+	}
+	qsort(zs->upstream, zs->nupstream, sizeof(char *), cmp_str);
+	u = 0;
+	for (size_t i = 0; i < zs->nupstream; i++)
+		if (u == 0 || strcasecmp(zs->upstream[u - 1], zs->upstream[i]))
+			zs->upstream[u++] = zs->upstream[i];
+	zs->nupstream = u;
 	return zs;
 fail:
 	zoneset_unref(zs);
@@ -714,7 +790,15 @@ void zoneset_unref(zoneset_t *zs)
 		zone_free(zs->zones[i]);
 	free(zs->zones);
 	free(zs->targets);
+	free(zs->upstream);
 	free(zs);
+}
+
+const znode_t *zoneset_lookup(const zoneset_t *zs, const uint8_t *lname,
+			      size_t len)
+{
+	const zone_t *z = zoneset_find(zs, lname, len);
+	return z ? zone_lookup(z, lname, len) : NULL;
 }
 
 const zone_t *zoneset_find(const zoneset_t *zs, const uint8_t *lname,

@@ -190,7 +190,7 @@ Test(limits, pipelining_client_that_never_reads_is_bounded)
 			unsigned id = (unsigned)(m[0] << 8 | m[1]);
 			unsigned an = (unsigned)(m[6] << 8 | m[7]);
 			if (id != ((unsigned)answers & 0xffff) ||
-			    (m[3] & 0xf) != 0 || an != 100)
+			    (m[3] & 0xf) != 0 || an != 101)   /* ALIAS + 100 */
 				bad++;
 			answers++;
 			pos += 2 + ml;
@@ -249,7 +249,8 @@ Test(limits, many_stuck_clients_hold_the_total_bound_then_close)
 		close(fd[i]);
 	free(qs);
 	p = srv_ask("srv.test", LDNS_RR_TYPE_A, 1);
-	cr_expect_eq(ldns_pkt_ancount(p), 2, "still answering over TCP");
+	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 2,
+		     "still answering over TCP");
 	ldns_pkt_free(p);
 }
 
@@ -277,7 +278,7 @@ Test(limits, connection_churn_at_the_limit)
 	}
 	free(q);
 	ldns_pkt *p = srv_ask("srv.test", LDNS_RR_TYPE_A, 1);
-	cr_expect_eq(ldns_pkt_ancount(p), 2);
+	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 2);
 	ldns_pkt_free(p);
 	cr_expect(srv_metric("aname_server_tcp_rejected_total") >= 1);
 	char grep[128];
