@@ -277,6 +277,8 @@ static size_t alias_answer(srv_app_t *a, const dns_query_t *q,
 	int k = 0;
 	if (n->via == ALIAS_UPSTREAM) {
 		size_t w = 0;
+		if (aname_result_secure(res))   /* with --trust-anchor */
+			SRV_STAT_ADD(a, alias_secure);
 		k = aname_synth_wire(res, synth_type(q->qtype), q->qname,
 				     q->qname_len, n->chain_ttl, r.buf + r.len,
 				     dns_resp_room(&r), &w);

@@ -172,6 +172,9 @@ int common_lib_opt(aname_config_t *cfg, const char *name, const char *val)
 		memcpy(zone, val, zl);
 		zone[zl] = '\0';
 		rc = aname_config_add_stub(cfg, zone, eq + 1);
+	} else if (!strcmp(name, "trust-anchor")) {
+		/* DNSSEC validation: bogus targets fail (SERVFAIL). */
+		rc = aname_config_set_trust_anchor_file(cfg, val);
 	} else if (!strcmp(name, "timeout-ms")) {
 		unsigned long v;
 		if (common_uint(name, val, 10, 60000, &v) != 0)

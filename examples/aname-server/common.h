@@ -3,7 +3,7 @@
  *
  * Pieces shared by aname-server and aname-resolverd: the command-line and
  * config-file driver, and the library options both programs take
- * (--forward, --stub, --timeout-ms, --stale-max).
+ * (--forward, --stub, --timeout-ms, --stale-max, --trust-anchor).
  */
 #ifndef COMMON_H
 #define COMMON_H

@@ -17,8 +17,11 @@ $(B)/examples/test-aname-server: $(ASRV_TEST_SRC) $(wildcard $(ASRV_DIR)/tests/*
 	    $(wildcard tests/support/*.c) -lcriterion -lldns -pthread
 
 .PHONY: test-server bench-server install-aname-server
-test-server: $(B)/examples/aname-server $(B)/examples/test-aname-server
-	ANAME_SERVER=$(B)/examples/aname-server $(B)/examples/test-aname-server -j1
+# test_dnssec.c also drives aname-resolverd and aname-resolve (--trust-anchor).
+test-server: $(B)/examples/aname-server $(B)/examples/test-aname-server \
+		$(B)/examples/aname-resolverd $(B)/examples/aname-resolve
+	ANAME_SERVER=$(B)/examples/aname-server ANAME_RESOLVERD=$(B)/examples/aname-resolverd \
+	ANAME_RESOLVE=$(B)/examples/aname-resolve $(B)/examples/test-aname-server -j1
 
 bench-server: $(B)/examples/aname-server
 	$(ASRV_DIR)/bench.sh $(B)

@@ -37,7 +37,8 @@ static const common_opt_t optlist[] = {
 	{ "metrics", 1 },    { "stale-max", 1 }, { "config", 1 },
 	{ "include-alias", 0 }, { "no-include-alias", 0 },
 	{ "tcp-idle-ms", 1 }, { "tcp-max", 1 },
-	{ "tcp-out-max", 1 }, { "help", 0 },   { "version", 0 },
+	{ "tcp-out-max", 1 }, { "trust-anchor", 1 },
+	{ "help", 0 },        { "version", 0 },
 	{ NULL, 0 },
 };
 
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 	      "         [--forward IP[@PORT] ...] [--stub ZONE=IP[@PORT] ...]\n"
 	      "         [--timeout-ms N] [--threads N] [--metrics IP@PORT]\n"
 	      "         [--stale-max S] [--no-include-alias] [--tcp-idle-ms N]\n"
-	      "         [--tcp-max N] [--tcp-out-max BYTES] [--config FILE]\n"
+	      "         [--tcp-max N] [--tcp-out-max BYTES] [--trust-anchor FILE]\n"
+	      "         [--config FILE]\n"
 	      "Authoritative DNS server answering ALIAS records with libaname.\n"
 	      "See aname-server(8).\n", f);
 }

@@ -16,6 +16,7 @@
 
 #define SRV_STATS(XX)                                                       \
 	XX(alias_hits, "ALIAS answers synthesized from the cache")          \
+	XX(alias_secure, "ALIAS answers synthesized from DNSSEC-validated data") \
 	XX(alias_deferred, "ALIAS queries that waited for a resolution")    \
 	XX(alias_servfail, "ALIAS queries answered SERVFAIL")               \
 	XX(alias_nodata, "ALIAS queries answered NODATA (target NXDOMAIN/NODATA)") \

@@ -129,8 +129,11 @@ Test(draft, targets_in_our_zones_come_from_zone_data)
 Test(draft, alias_type_query_carries_the_addresses)
 {
 	start_local();
-	/* Warm the upstream target first: Additional never waits. */
+	/* Warm the upstream target first (both types: each A/AAAA query
+	 * waits for its own resolution): Additional never waits. */
 	ldns_pkt *p = srv_ask("srv.test", LDNS_RR_TYPE_A, 0);
+	ldns_pkt_free(p);
+	p = srv_ask("srv.test", LDNS_RR_TYPE_AAAA, 0);
 	ldns_pkt_free(p);
 	p = srv_ask("srv.test", 65401, 0);
 	cr_expect_eq(ldns_pkt_ancount(p), 1);
@@ -163,6 +166,8 @@ Test(draft, https_and_svcb_get_their_targets_addresses)
 {
 	start_local();
 	ldns_pkt *p = srv_ask("out.local.test", LDNS_RR_TYPE_A, 0);   /* warm */
+	ldns_pkt_free(p);
+	p = srv_ask("out.local.test", LDNS_RR_TYPE_AAAA, 0);
 	ldns_pkt_free(p);
 	/* "." in ServiceMode at an ALIAS owner: the owner's addresses. */
 	p = srv_ask("local.test", 65, 0);
