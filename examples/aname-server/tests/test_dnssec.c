@@ -110,6 +110,8 @@ Test(dnssec, server_validates_targets)
 	cr_expect_eq(dc_http_get(mport, "/health", &body), 200);
 	cr_expect(strncmp(body, "ok ", 3) != 0,
 		  "a bogus target shows in /health: %s", body);
+	cr_expect(strstr(body, "dnssec-bogus") || strncmp(body, "degraded ", 9) == 0 ||
+		  strncmp(body, "failing ", 8) == 0, "health: %s", body);
 	free(body);
 	srv_stop();
 	/* A missing anchor file: refused at start, exit 2. */
