@@ -41,6 +41,9 @@ struct app {
 	const char *metrics;
 	unsigned long threads;
 	unsigned long timeout_ms;
+	unsigned long tcp_idle_ms;
+	unsigned long tcp_max;
+	unsigned long tcp_out_max;
 	uint64_t refused_acl;
 	uint64_t refused_type;
 	uint64_t secure;
@@ -50,7 +53,8 @@ static const common_opt_t opts[] = {
 	{ "listen", 1 },  { "forward", 1 }, { "stub", 1 },
 	{ "timeout-ms", 1 }, { "stale-max", 1 }, { "metrics", 1 },
 	{ "allow", 1 },   { "threads", 1 }, { "config", 1 },
-	{ "trust-anchor", 1 },
+	{ "trust-anchor", 1 }, { "tcp-idle-ms", 1 }, { "tcp-max", 1 },
+	{ "tcp-out-max", 1 },
 	{ "help", 0 },    { "version", 0 }, { NULL, 0 },
 };
 
@@ -60,7 +64,8 @@ static void usage(FILE *f)
 	      "         [--forward IP[@PORT] ...] [--stub ZONE=IP[@PORT] ...]\n"
 	      "         [--timeout-ms N] [--stale-max S] [--threads N]\n"
 	      "         [--metrics IP@PORT] [--allow CIDR ...] [--config FILE]\n"
-	      "         [--trust-anchor FILE]\n"
+	      "         [--trust-anchor FILE] [--tcp-idle-ms N] [--tcp-max N]\n"
+	      "         [--tcp-out-max BYTES]\n"
 	      "Answers A/AAAA queries for any name, flattened, from libaname.\n"
 	      "Default upstream: full recursion from the root hints.\n"
 	      "See aname-resolverd(8).\n", f);
@@ -167,6 +172,12 @@ static int apply(void *arg, const char *name, const char *val)
 		a->metrics = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &a->threads);
+	} else if (!strcmp(name, "tcp-idle-ms")) {
+		return common_uint(name, val, 100, 3600000, &a->tcp_idle_ms);
+	} else if (!strcmp(name, "tcp-max")) {
+		return common_uint(name, val, 1, 100000, &a->tcp_max);
+	} else if (!strcmp(name, "tcp-out-max")) {
+		return common_uint(name, val, 1 << 20, 1ul << 32, &a->tcp_out_max);
 	} else if (!strcmp(name, "help")) {
 		usage(stdout);
 		exit(0);
@@ -304,7 +315,8 @@ static const dnsloop_ops_t ops = {
 int main(int argc, char **argv)
 {
 	/* static: option values from --config stay reachable */
-	static struct app a = { .threads = 1, .timeout_ms = 1500 };
+	static struct app a = { .threads = 1, .timeout_ms = 1500,
+				.tcp_idle_ms = 10000, .tcp_max = 256 };
 	dnsloop_block_signals();
 	secure_count = &a.secure;
 	a.cfg = aname_config_new();
@@ -334,8 +346,9 @@ int main(int argc, char **argv)
 		.ctx = a.ctx,
 		.event_mode = a.threads == 1,
 		.deadline_ms = (unsigned)a.timeout_ms,
-		.tcp_idle_ms = 10000,
-		.tcp_max = 256,
+		.tcp_idle_ms = (unsigned)a.tcp_idle_ms,
+		.tcp_max = (unsigned)a.tcp_max,
+		.tcp_out_max = a.tcp_out_max,
 		.ops = &ops,
 		.app = &a,
 	};

@@ -40,11 +40,16 @@ INSTALL_TARGETS += install-aname-server
 # UBSan (issue 14: a use-after-free there went unseen in a plain build).
 # Shares build-asan/ and its flags with `make check-asan`.
 .PHONY: test-server-asan
-test-server-asan: $(B)/examples/test-aname-server
+ASRV_SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ANAME_TEST_ASAN=1
+test-server-asan: $(B)/examples/test-aname-server $(B)/examples/test-aname-resolverd
 	$(MAKE) B=build-asan CFLAGS="$(SAN_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan/examples/aname-server
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ANAME_TEST_ASAN=1 ANAME_SERVER=build-asan/examples/aname-server $(B)/examples/test-aname-server -j1 --filter 'limits/*'
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/examples/aname-server \
+	    build-asan/examples/aname-resolverd
+	$(ASRV_SAN_ENV) ANAME_SERVER=build-asan/examples/aname-server \
+	    $(B)/examples/test-aname-server -j1 --filter 'limits/*'
+	$(ASRV_SAN_ENV) ANAME_RESOLVERD=build-asan/examples/aname-resolverd \
+	    $(B)/examples/test-aname-resolverd -j1 --filter 'resolverd/tcp_*'
 
 TEST_TARGETS    += test-server-asan

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dnsclient.h"
+#include "tcpload.h"
 #include "wire.h"
 #include "support/servers.h"
 
@@ -384,4 +385,59 @@ Test(resolverd, any_opcodes_and_do_on_the_wire)
 	int n = dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 3000);
 	cr_assert(n >= 12 + 11);
 	cr_expect_eq(out[n - 11 + 7], 0x80, "DO echoed");
+}
+
+/*
+ * Issue 14, defect 1 (aname-resolverd grew 681 MB): 20 000 pipelined
+ * queries for a 100-record answer and no reading stay within the
+ * per-connection bound; then every query is answered.
+ */
+Test(resolverd, tcp_pipelining_client_that_never_reads_is_bounded)
+{
+	start(ts_nsd_port(nsd), "1500", NULL);
+	ldns_pkt *p = q("big.example.test", LDNS_RR_TYPE_A, 1);
+	cr_assert_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 100);
+	ldns_pkt_free(p);
+	long hwm0 = tl_proc_kib(rpid, "VmHWM");
+	enum { N = 20000 };
+	size_t len;
+	uint8_t *qs = tl_pipeline("big.example.test", LDNS_RR_TYPE_A, N, &len);
+	int fd = tl_client(rport, 4096);
+	size_t off = tl_write_some(fd, qs, 0, len);
+	tl_await_settled(mport, "aname_resolverd_queries_tcp_total");
+	cr_expect_geq(tl_metric(mport, "aname_resolverd_tcp_paused_total"), 1);
+	double out = tl_metric(mport, "aname_resolverd_tcp_output_bytes");
+	cr_expect(out > 0 && out <= 256 * 1024, "unsent %g bytes", out);
+	long grew = tl_proc_kib(rpid, "VmHWM") - hwm0;
+	cr_expect(grew < (getenv("ANAME_TEST_ASAN") ? 32 : 4) * 1024,
+		  "peak RSS grew by %ld KiB", grew);
+	int bad = 0;
+	int answers = tl_read_all(fd, qs, off, len, N, 100, &bad);
+	cr_expect_eq(answers, N, "answers: %d of %d", answers, N);
+	cr_expect_eq(bad, 0);
+	close(fd);
+	free(qs);
+}
+
+/* Issue 14, defect 2 (aname-resolverd died of it in a slowloris run):
+ * connection churn past --tcp-max; under ASan in test-server-asan. */
+Test(resolverd, tcp_connection_churn_at_the_limit)
+{
+	start(ts_nsd_port(nsd), "1500", "--tcp-max 16");
+	size_t len;
+	uint8_t *qs = tl_pipeline("www.example.test", LDNS_RR_TYPE_A, 1, &len);
+	for (int round = 0; round < 10; round++) {
+		int fd[20];
+		for (int i = 0; i < 20; i++) {
+			fd[i] = tl_client(rport, 0);
+			tl_write_some(fd[i], qs, 0, len);
+		}
+		for (int i = 0; i < 20; i++)
+			close(fd[i]);
+	}
+	free(qs);
+	ldns_pkt *p = q("www.example.test", LDNS_RR_TYPE_A, 1);
+	cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+	cr_expect_geq(tl_metric(mport, "aname_resolverd_tcp_rejected_total"), 1);
 }

@@ -13,6 +13,7 @@
 
 #include "dnsclient.h"
 #include "srvharness.h"
+#include "tcpload.h"
 
 ts_nsd_t *nsd;
 pid_t spid = -1;
@@ -116,29 +117,7 @@ void srv_write_file(const char *path, const char *fmt, ...)
 	fclose(f);
 }
 
-long srv_proc_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long kib = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, strlen(field)) &&
-		    line[strlen(field)] == ':' &&
-		    sscanf(line + strlen(field) + 1, "%ld", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 double srv_metric(const char *name)
 {
-	char *body = NULL;
-	double v = -1;
-	if (dc_http_get(mport, "/metrics", &body) == 200)
-		v = dc_metric(body, name);
-	free(body);
-	return v;
+	return tl_metric(mport, name);
 }

@@ -47,9 +47,6 @@ ldns_pkt *srv_ask(const char *name, uint16_t type, int tcp);
 void srv_write_file(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A KiB field of /proc/PID/status ("VmRSS", "VmHWM"), or -1. */
-long srv_proc_kib(pid_t pid, const char *field);
-
 /* The server's metric \a name from /metrics, or -1. */
 double srv_metric(const char *name);
 
