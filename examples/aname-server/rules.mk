@@ -53,3 +53,23 @@ test-server-asan: $(B)/examples/test-aname-server $(B)/examples/test-aname-resol
 	    $(B)/examples/test-aname-resolverd -j1 --filter 'resolverd/tcp_*'
 
 TEST_TARGETS    += test-server-asan
+
+# Fuzz target for the zone-driven answer paths (tests/fuzz/fuzz_server_answer.c):
+# ALIAS chains through our zones, SVCB/HTTPS and ALIAS-type additional data.
+# Built with tests/fuzz/rules.mk's instrumented objects (build-fuzz/), whose
+# variables are defined after this file, hence the literal paths.
+#   make fuzz-server [FUZZ_SERVER_S=60]   seeds: this directory's test zones
+FUZZ_SERVER_S ?= 60
+ASRV_FUZZ_OBJ = build-fuzz/srv/zone.o build-fuzz/srv/dnsmsg.o build-fuzz/srv/answer.o
+build-fuzz/fuzz_server_answer: tests/fuzz/fuzz_server_answer.c tests/fuzz/fuzz_check.h \
+		$(ASRV_FUZZ_OBJ) build-fuzz/libaname-fuzz.a
+	$(FUZZ_CC) $(FUZZ_HCFLAGS) -I$(ASRV_DIR) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(ASRV_FUZZ_OBJ) build-fuzz/libaname-fuzz.a $(FUZZ_LIBS)
+
+.PHONY: fuzz-server
+fuzz-server: build-fuzz/fuzz_server_answer
+	mkdir -p build-fuzz/corpus-server_answer
+	for z in $(ASRV_DIR)/tests/zones/*.zone $(ASRV_DIR)/tests/zones/interop/*.zone; do \
+	    cp $$z build-fuzz/corpus-server_answer/$$(basename $$z); done
+	build-fuzz/fuzz_server_answer -close_fd_mask=2 -max_total_time=$(FUZZ_SERVER_S) \
+	    -dict=tests/fuzz/zone.dict build-fuzz/corpus-server_answer
