@@ -426,15 +426,7 @@ Test(resolverd, tcp_connection_churn_at_the_limit)
 	start(ts_nsd_port(nsd), "1500", "--tcp-max 16");
 	size_t len;
 	uint8_t *qs = tl_pipeline("www.example.test", LDNS_RR_TYPE_A, 1, &len);
-	for (int round = 0; round < 10; round++) {
-		int fd[20];
-		for (int i = 0; i < 20; i++) {
-			fd[i] = tl_client(rport, 0);
-			tl_write_some(fd[i], qs, 0, len);
-		}
-		for (int i = 0; i < 20; i++)
-			close(fd[i]);
-	}
+	tl_churn(rport, qs, len);
 	free(qs);
 	ldns_pkt *p = q("www.example.test", LDNS_RR_TYPE_A, 1);
 	cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);

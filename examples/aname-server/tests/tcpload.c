@@ -106,6 +106,19 @@ int tl_read_all(int fd, const uint8_t *qs, size_t off, size_t len, int n,
 	return answers;
 }
 
+void tl_churn(int port, const uint8_t *q, size_t len)
+{
+	for (int round = 0; round < 10; round++) {
+		int fd[20];
+		for (int i = 0; i < 20; i++) {
+			fd[i] = tl_client(port, 0);
+			tl_write_some(fd[i], q, 0, len);
+		}
+		for (int i = 0; i < 20; i++)
+			close(fd[i]);
+	}
+}
+
 double tl_metric(int mport, const char *name)
 {
 	char *body = NULL;

@@ -31,6 +31,11 @@ size_t tl_write_some(int fd, const uint8_t *buf, size_t off, size_t len);
 int tl_read_all(int fd, const uint8_t *qs, size_t off, size_t len, int n,
 		unsigned ancount, int *bad);
 
+/* 10 rounds of 20 connections, each sending \a q (\a len bytes) at once,
+ * then all closed: churn past a small connection limit, where accepting
+ * evicts connections whose events are still in the same epoll batch. */
+void tl_churn(int port, const uint8_t *q, size_t len);
+
 /* Metric \a name from http://127.0.0.1:\a mport/metrics, or -1. */
 double tl_metric(int mport, const char *name);
 

@@ -7,13 +7,8 @@
  * at the connection limit (also run under ASan: `make test-server-asan`).
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "dnsclient.h"
@@ -30,6 +25,25 @@ TestSuite(limits, .init = srv_setup, .fini = srv_teardown, .timeout = 90);
 static long rss_allowance(long kib)
 {
 	return getenv("ANAME_TEST_ASAN") ? 8 * kib : kib;
+}
+
+/*
+ * Once the server stops reading (its TCP query count settles): at least
+ * \a paused pauses, unsent output within \a out_max bytes, peak RSS grown
+ * by less than \a rss_kib since \a hwm0.
+ */
+static void expect_held(int paused, double out_max, long hwm0, long rss_kib)
+{
+	tl_await_settled(mport, "aname_server_queries_tcp_total");
+	cr_expect_geq(srv_metric("aname_server_tcp_paused_total"), paused);
+	double out = srv_metric("aname_server_tcp_output_bytes");
+	cr_expect(out > 0 && out <= out_max, "unsent output %g bytes, bound %g",
+		  out, out_max);
+	long grew = tl_proc_kib(spid, "VmHWM") - hwm0;
+	cr_expect(grew < rss_allowance(rss_kib), "peak RSS grew by %ld KiB",
+		  grew);
+	fprintf(stderr, "test_limits: %d paused: %g bytes unsent, peak RSS "
+		"+%ld KiB\n", paused, out, grew);
 }
 
 /*
@@ -53,18 +67,8 @@ Test(limits, pipelining_client_that_never_reads_is_bounded)
 	uint8_t *qs = tl_pipeline("big.srv.test", LDNS_RR_TYPE_AAAA, N, &len);
 	int fd = tl_client(sport, 4096);
 	off = tl_write_some(fd, qs, off, len);
-	tl_await_settled(mport, "aname_server_queries_tcp_total");
-	cr_expect_geq(srv_metric("aname_server_tcp_paused_total"), 1);
 	/* Paused: nothing more is read, so nothing more is queued. */
-	double out = srv_metric("aname_server_tcp_output_bytes");
-	cr_expect(out > 0 && out <= 256 * KIB,
-		  "unsent output %g bytes, bound 256 KiB", out);
-	long grew = tl_proc_kib(spid, "VmHWM") - hwm0;
-	cr_expect(grew < rss_allowance(4 * 1024), "peak RSS grew by %ld KiB",
-		  grew);
-	fprintf(stderr, "test_limits: one stuck client: %g bytes unsent, "
-		"peak RSS +%ld KiB\n",
-		    out, grew);
+	expect_held(1, 256 * KIB, hwm0, 4 * 1024);
 
 	/* Now read: every query gets its full answer, in order. */
 	int bad = 0;
@@ -73,7 +77,7 @@ Test(limits, pipelining_client_that_never_reads_is_bounded)
 	cr_expect_eq(bad, 0, "%d answers out of order or incomplete", bad);
 	close(fd);
 	free(qs);
-	grew = tl_proc_kib(spid, "VmHWM") - hwm0;
+	long grew = tl_proc_kib(spid, "VmHWM") - hwm0;
 	cr_expect(grew < rss_allowance(4 * 1024), "peak RSS grew by %ld KiB",
 		  grew);
 }
@@ -99,20 +103,10 @@ Test(limits, many_stuck_clients_hold_the_total_bound_then_close)
 		fd[i] = tl_client(sport, 4096);
 		cr_expect_eq(tl_write_some(fd[i], qs, 0, len), len);
 	}
-	/* Every connection stops being read once (none ever drains). */
-	tl_await_settled(mport, "aname_server_queries_tcp_total");
-	cr_expect_geq(srv_metric("aname_server_tcp_paused_total"), CONNS);
-	double out = srv_metric("aname_server_tcp_output_bytes");
-	cr_expect(out > 0 && out <= 1024 * KIB,
-		  "unsent output %g bytes, bound 1 MiB", out);
-	long grew = tl_proc_kib(spid, "VmHWM") - hwm0;
-	/* 1 MiB of output + 16 read buffers of 64 KiB + allocator slack
-	 * (measured: +1.6 MiB; unbounded: +84 MiB). */
-	cr_expect(grew < rss_allowance(8 * 1024), "peak RSS grew by %ld KiB",
-		  grew);
-	fprintf(stderr, "test_limits: %d stuck clients: %g bytes unsent, "
-		"peak RSS +%ld KiB\n",
-		    CONNS, out, grew);
+	/* Every connection stops being read once (none ever drains).  The
+	 * RSS allowance: 1 MiB of output + 16 read buffers of 64 KiB +
+	 * allocator slack (measured: +1.6 MiB; unbounded: +84 MiB). */
+	expect_held(CONNS, 1024 * KIB, hwm0, 8 * 1024);
 	/* Stuck: no progress for 800 ms closes them, output and all. */
 	tl_await_metric(mport, "aname_server_tcp_idle_closed_total", CONNS, 10000);
 	cr_expect_eq(srv_metric("aname_server_tcp_output_bytes"), 0);
@@ -138,15 +132,7 @@ Test(limits, connection_churn_at_the_limit)
 	srv_start("1500", extra);
 	size_t len;
 	uint8_t *q = tl_pipeline("srv.test", LDNS_RR_TYPE_A, 1, &len);
-	for (int round = 0; round < 10; round++) {
-		int fd[20];
-		for (int i = 0; i < 20; i++) {
-			fd[i] = tl_client(sport, 0);
-			tl_write_some(fd[i], q, 0, len);
-		}
-		for (int i = 0; i < 20; i++)
-			close(fd[i]);
-	}
+	tl_churn(sport, q, len);
 	free(q);
 	ldns_pkt *p = srv_ask("srv.test", LDNS_RR_TYPE_A, 1);
 	cr_expect_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 2);
