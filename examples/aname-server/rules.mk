@@ -71,5 +71,6 @@ fuzz-server: build-fuzz/fuzz_server_answer
 	mkdir -p build-fuzz/corpus-server_answer
 	for z in $(ASRV_DIR)/tests/zones/*.zone $(ASRV_DIR)/tests/zones/interop/*.zone; do \
 	    cp $$z build-fuzz/corpus-server_answer/$$(basename $$z); done
+	LSAN_OPTIONS=suppressions=$(CURDIR)/$(ASRV_DIR)/tests/fuzz-lsan.supp \
 	build-fuzz/fuzz_server_answer -close_fd_mask=2 -max_total_time=$(FUZZ_SERVER_S) \
 	    -dict=tests/fuzz/zone.dict build-fuzz/corpus-server_answer
