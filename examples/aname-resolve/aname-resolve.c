@@ -59,7 +59,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: %s [--forward IP[@PORT]]... [--stub ZONE=IP[@PORT]]...\n"
 		"       [--timeout-ms N] [--type A|AAAA|both] [--owner NAME]\n"
-		"       [--alias-ttl N] [--json] TARGET...\n", prog);
+		"       [--alias-ttl N] [--trust-anchor FILE] [--json] TARGET...\n",
+		prog);
 }
 
 static int die_usage(const char *fmt, ...)
@@ -258,7 +259,7 @@ static void print_json(const job_t *job, const opts_t *o, int last)
 static int configure(aname_config_t *cfg, int argc, char **argv, opts_t *o)
 {
 	enum { O_FORWARD = 1, O_STUB, O_TIMEOUT, O_TYPE, O_OWNER, O_TTL,
-	       O_JSON, O_HELP };
+	       O_JSON, O_HELP, O_ANCHOR };
 	static const struct option longopts[] = {
 		{ "forward", required_argument, NULL, O_FORWARD },
 		{ "stub", required_argument, NULL, O_STUB },
@@ -267,6 +268,7 @@ static int configure(aname_config_t *cfg, int argc, char **argv, opts_t *o)
 		{ "owner", required_argument, NULL, O_OWNER },
 		{ "alias-ttl", required_argument, NULL, O_TTL },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "trust-anchor", required_argument, NULL, O_ANCHOR },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -281,6 +283,15 @@ static int configure(aname_config_t *cfg, int argc, char **argv, opts_t *o)
 			rc = aname_config_add_forwarder(cfg, optarg);
 			if (rc != ANAME_OK) {
 				return die_usage("--forward '%s': %s", optarg,
+						 aname_strerror(rc));
+			}
+			break;
+		case O_ANCHOR:
+			/* DNSSEC: bogus targets fail (exit 2), "secure" in
+			 * --json tells validated answers. */
+			rc = aname_config_set_trust_anchor_file(cfg, optarg);
+			if (rc != ANAME_OK) {
+				return die_usage("--trust-anchor '%s': %s", optarg,
 						 aname_strerror(rc));
 			}
 			break;

@@ -9,7 +9,8 @@
  * answer is flattened: the final address records at the queried name, no
  * CNAMEs, TTL the minimum over the chain.  A target that is NXDOMAIN or
  * NODATA upstream is answered NOERROR with no records, because PowerDNS
- * turns any other rcode into SERVFAIL for the ALIAS owner.
+ * turns any other rcode into SERVFAIL for the ALIAS owner.  ANY (which
+ * PowerDNS sends for an ANY query at an ALIAS owner) gets both A and AAAA.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,14 +41,20 @@ struct app {
 	const char *metrics;
 	unsigned long threads;
 	unsigned long timeout_ms;
+	unsigned long tcp_idle_ms;
+	unsigned long tcp_max;
+	unsigned long tcp_out_max;
 	uint64_t refused_acl;
 	uint64_t refused_type;
+	uint64_t secure;
 };
 
 static const common_opt_t opts[] = {
 	{ "listen", 1 },  { "forward", 1 }, { "stub", 1 },
 	{ "timeout-ms", 1 }, { "stale-max", 1 }, { "metrics", 1 },
 	{ "allow", 1 },   { "threads", 1 }, { "config", 1 },
+	{ "trust-anchor", 1 }, { "tcp-idle-ms", 1 }, { "tcp-max", 1 },
+	{ "tcp-out-max", 1 },
 	{ "help", 0 },    { "version", 0 }, { NULL, 0 },
 };
 
@@ -57,6 +64,8 @@ static void usage(FILE *f)
 	      "         [--forward IP[@PORT] ...] [--stub ZONE=IP[@PORT] ...]\n"
 	      "         [--timeout-ms N] [--stale-max S] [--threads N]\n"
 	      "         [--metrics IP@PORT] [--allow CIDR ...] [--config FILE]\n"
+	      "         [--trust-anchor FILE] [--tcp-idle-ms N] [--tcp-max N]\n"
+	      "         [--tcp-out-max BYTES]\n"
 	      "Answers A/AAAA queries for any name, flattened, from libaname.\n"
 	      "Default upstream: full recursion from the root hints.\n"
 	      "See aname-resolverd(8).\n", f);
@@ -138,7 +147,7 @@ static int apply(void *arg, const char *name, const char *val)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		if (dnsloop_parse_addr(val, 53, &ss, &sl) != 0) {
-			fprintf(stderr, "--listen: '%s' is not IP[@PORT]\n", val);
+			common_bad_addr("listen", val);
 			return -1;
 		}
 		if (a->nlisten == MAX_LISTEN) {
@@ -154,9 +163,21 @@ static int apply(void *arg, const char *name, const char *val)
 		}
 		a->nallow++;
 	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (!strchr(val, '@') || dnsloop_parse_addr(val, 0, &ss, &sl)) {
+			common_bad_addr("metrics", val);
+			return -1;
+		}
 		a->metrics = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &a->threads);
+	} else if (!strcmp(name, "tcp-idle-ms")) {
+		return common_uint(name, val, 100, 3600000, &a->tcp_idle_ms);
+	} else if (!strcmp(name, "tcp-max")) {
+		return common_uint(name, val, 1, 100000, &a->tcp_max);
+	} else if (!strcmp(name, "tcp-out-max")) {
+		return common_uint(name, val, 1 << 20, 1ul << 32, &a->tcp_out_max);
 	} else if (!strcmp(name, "help")) {
 		usage(stdout);
 		exit(0);
@@ -169,16 +190,24 @@ static int apply(void *arg, const char *name, const char *val)
 
 /* Flattened answer from a result: addresses at the query name, or an
  * empty NOERROR for NXDOMAIN/NODATA; SERVFAIL for failures. */
+static uint64_t *secure_count;   /* the app's counter, for build() */
+
 static size_t build(const dns_query_t *q, const aname_result_t *res,
 		    uint8_t *buf, size_t cap)
 {
 	dns_resp_t r;
+	int any = q->qtype == DNS_TYPE_ANY;
 	if (dns_resp_init(&r, buf, cap, q, DNS_FLAG_RA) != 0)
 		return DNSLOOP_DROP;
-	if (!res || aname_result_status(res, q->qtype) != ANAME_OK)
+	if (!res || (any ? aname_result_status(res, ANAME_RRTYPE_A) != ANAME_OK &&
+				   aname_result_status(res, ANAME_RRTYPE_AAAA) != ANAME_OK :
+			   aname_result_status(res, q->qtype) != ANAME_OK))
 		return dns_resp_finish(&r, DNS_RCODE_SERVFAIL);
 	size_t w = 0;
-	int n = aname_synth_wire(res, q->qtype, q->qname, q->qname_len,
+	if (aname_result_secure(res) && secure_count)   /* --trust-anchor */
+		__atomic_fetch_add(secure_count, 1, __ATOMIC_RELAXED);
+	int n = aname_synth_wire(res, any ? ANAME_RRTYPE_BOTH : q->qtype,
+				 q->qname, q->qname_len,
 				 UINT32_MAX, r.buf + r.len, dns_resp_room(&r),
 				 &w);
 	if (n == ANAME_ENOSPC)
@@ -207,8 +236,9 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 		__atomic_fetch_add(&a->refused_acl, 1, __ATOMIC_RELAXED);
 		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED, 0);
 	}
+	int any = q->qtype == DNS_TYPE_ANY;
 	if (q->qclass != DNS_CLASS_IN ||
-	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA)) {
+	    (q->qtype != DNS_TYPE_A && q->qtype != DNS_TYPE_AAAA && !any)) {
 		/* Only address lookups: this is not a general resolver. */
 		__atomic_fetch_add(&a->refused_type, 1, __ATOMIC_RELAXED);
 		return dns_resp_error(buf, cap, q, DNS_RCODE_REFUSED,
@@ -220,7 +250,10 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 		return dns_resp_error(buf, cap, q, DNS_RCODE_FORMERR, 0);
 
 	aname_result_t *res = NULL;
-	int rc = aname_cache_lookup(a->ctx, target, q->qtype,
+	/* ANY needs both types in one result: the library's resolve, which
+	 * completes from the cache on the next loop turn when it can. */
+	int rc = any ? ANAME_EAGAIN :
+		 aname_cache_lookup(a->ctx, target, q->qtype,
 				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
 				    &res);
 	if (rc == ANAME_OK) {
@@ -233,7 +266,8 @@ static size_t handle(void *arg, dnsloop_req_t *req, uint8_t *buf, size_t cap)
 	dnsloop_req_t *k = dnsloop_defer(req);
 	if (!k)
 		return build(q, NULL, buf, cap);
-	rc = aname_resolve(a->ctx, target, q->qtype, (unsigned)a->timeout_ms,
+	rc = aname_resolve(a->ctx, target, any ? ANAME_RRTYPE_BOTH : q->qtype,
+			   (unsigned)a->timeout_ms,
 			   on_resolved, k, &k->qid);
 	if (rc != ANAME_OK) {
 		size_t len = build(q, NULL, buf, cap);
@@ -257,12 +291,18 @@ static int extra_metrics(void *arg, char *buf, size_t len)
 			"# TYPE aname_resolverd_refused_acl_total counter\n"
 			"aname_resolverd_refused_acl_total %llu\n"
 			"# HELP aname_resolverd_refused_type_total queries "
-			"refused: not IN A/AAAA\n"
+			"refused: not IN A/AAAA/ANY\n"
 			"# TYPE aname_resolverd_refused_type_total counter\n"
-			"aname_resolverd_refused_type_total %llu\n",
+			"aname_resolverd_refused_type_total %llu\n"
+			"# HELP aname_resolverd_secure_total answers from "
+			"DNSSEC-validated data\n"
+			"# TYPE aname_resolverd_secure_total counter\n"
+			"aname_resolverd_secure_total %llu\n",
 			(unsigned long long)__atomic_load_n(&a->refused_acl,
 							    __ATOMIC_RELAXED),
 			(unsigned long long)__atomic_load_n(&a->refused_type,
+							    __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&a->secure,
 							    __ATOMIC_RELAXED));
 }
 
@@ -275,8 +315,10 @@ static const dnsloop_ops_t ops = {
 int main(int argc, char **argv)
 {
 	/* static: option values from --config stay reachable */
-	static struct app a = { .threads = 1, .timeout_ms = 1500 };
+	static struct app a = { .threads = 1, .timeout_ms = 1500,
+				.tcp_idle_ms = 10000, .tcp_max = 256 };
 	dnsloop_block_signals();
+	secure_count = &a.secure;
 	a.cfg = aname_config_new();
 	if (!a.cfg) {
 		fprintf(stderr, "aname-resolverd: out of memory\n");
@@ -289,6 +331,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (a.nlisten == 0) {
+		fprintf(stderr, "aname-resolverd: --listen IP@PORT is required\n");
 		usage(stderr);
 		aname_config_free(a.cfg);
 		return 2;
@@ -303,8 +346,9 @@ int main(int argc, char **argv)
 		.ctx = a.ctx,
 		.event_mode = a.threads == 1,
 		.deadline_ms = (unsigned)a.timeout_ms,
-		.tcp_idle_ms = 10000,
-		.tcp_max = 256,
+		.tcp_idle_ms = (unsigned)a.tcp_idle_ms,
+		.tcp_max = (unsigned)a.tcp_max,
+		.tcp_out_max = a.tcp_out_max,
 		.ops = &ops,
 		.app = &a,
 	};

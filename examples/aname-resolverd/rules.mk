@@ -12,8 +12,9 @@ $(B)/examples/aname-resolverd: $(B)/examples/aname-resolverd.obj/resolverd.o \
 		$(DNSLOOP_OBJ) $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DNSLOOP_OBJ) $(ASRV_LIBS)
 
-ARSV_TEST_SRC = $(ARSV_DIR)/tests/test_resolverd.c $(ASRV_DIR)/tests/dnsclient.c
-$(B)/examples/test-aname-resolverd: $(ARSV_TEST_SRC) $(ASRV_DIR)/tests/dnsclient.h \
+ARSV_TEST_SRC = $(ARSV_DIR)/tests/test_resolverd.c $(ASRV_DIR)/tests/dnsclient.c \
+		$(ASRV_DIR)/tests/wire.c $(ASRV_DIR)/tests/tcpload.c
+$(B)/examples/test-aname-resolverd: $(ARSV_TEST_SRC) $(ASRV_DIR)/tests/dnsclient.h $(ASRV_DIR)/tests/wire.h $(ASRV_DIR)/tests/tcpload.h \
 		$(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(ASRV_DIR)/tests $(CFLAGS) -o $@ $(ARSV_TEST_SRC) \

@@ -140,6 +140,17 @@ int common_uint(const char *name, const char *val, unsigned long min,
 	return 0;
 }
 
+void common_bad_addr(const char *opt, const char *val)
+{
+	const char *colon = strchr(val, ':');
+	fprintf(stderr, "--%s: '%s' is not IP[@PORT]", opt, val);
+	if (colon && colon == strrchr(val, ':') && !strchr(val, '@'))
+		fprintf(stderr, "; the port goes after '@': %.*s@%s\n",
+			(int)(colon - val), val, colon + 1);
+	else
+		fprintf(stderr, " (e.g. 127.0.0.1@53 or ::1@53)\n");
+}
+
 int common_lib_opt(aname_config_t *cfg, const char *name, const char *val)
 {
 	int rc;
@@ -161,6 +172,9 @@ int common_lib_opt(aname_config_t *cfg, const char *name, const char *val)
 		memcpy(zone, val, zl);
 		zone[zl] = '\0';
 		rc = aname_config_add_stub(cfg, zone, eq + 1);
+	} else if (!strcmp(name, "trust-anchor")) {
+		/* DNSSEC validation: bogus targets fail (SERVFAIL). */
+		rc = aname_config_set_trust_anchor_file(cfg, val);
 	} else if (!strcmp(name, "timeout-ms")) {
 		unsigned long v;
 		if (common_uint(name, val, 10, 60000, &v) != 0)
@@ -173,6 +187,14 @@ int common_lib_opt(aname_config_t *cfg, const char *name, const char *val)
 		rc = aname_config_set_stale(cfg, 30, (uint32_t)v, 400);
 	} else {
 		return 0;
+	}
+	if (rc == ANAME_EBADADDR && !strcmp(name, "forward")) {
+		common_bad_addr(name, val);
+		return -1;
+	}
+	if (rc == ANAME_EBADADDR && !strcmp(name, "stub")) {
+		common_bad_addr(name, strchr(val, '=') + 1);
+		return -1;
 	}
 	if (rc != ANAME_OK) {
 		fprintf(stderr, "--%s %s: %s\n", name, val, aname_strerror(rc));

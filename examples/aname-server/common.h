@@ -3,7 +3,7 @@
  *
  * Pieces shared by aname-server and aname-resolverd: the command-line and
  * config-file driver, and the library options both programs take
- * (--forward, --stub, --timeout-ms, --stale-max).
+ * (--forward, --stub, --timeout-ms, --stale-max, --trust-anchor).
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -39,6 +39,12 @@ int common_lib_opt(aname_config_t *cfg, const char *name, const char *val);
 /** Parse an unsigned decimal in [min, max]; -1 on error (printed). */
 int common_uint(const char *name, const char *val, unsigned long min,
 		unsigned long max, unsigned long *out);
+
+/**
+ * Print "--OPT: 'VAL' is not IP[@PORT]" with a hint for the usual
+ * mistake, "127.0.0.1:53": ports are written after an '@'.
+ */
+void common_bad_addr(const char *opt, const char *val);
 
 /** Library log sink printing to stderr with the program name. */
 void common_log(void *arg, int level, const char *msg);

@@ -34,6 +34,10 @@
 #define UDP_QBUF 4096
 #define TCP_RBUF (2 + DNS_MAX_MSG)
 #define EXPIRE_GRACE_MS 100    /* the library's own deadline comes first */
+/* The per-connection TCP output bounds (documented in dnsloop.h). */
+#define TCP_OUT_PAUSE (64u * 1024)
+#define TCP_OUT_CONN_MAX (256u * 1024)
+#define TCP_PENDING_PAUSE 32u
 
 enum kind { K_UDP, K_TCPL, K_CONN, K_WAKE, K_LIB, K_SIG };
 
@@ -55,10 +59,12 @@ struct conn {
 	uint8_t *rbuf;
 	size_t rlen;
 	struct obuf *oq_head, *oq_tail;
+	size_t oq_bytes;      /* unsent output queued here */
 	unsigned refs;        /* 1 while open, +1 per deferred query */
 	unsigned pending;
 	int closed;
 	int want_out;
+	int paused;           /* not read: output or queries at the bound */
 	uint64_t last_ms;
 	struct conn *prev, *next;   /* activity order, oldest first */
 };
@@ -88,6 +94,8 @@ struct kreq {
 	XX(tcp_accepted, "TCP connections accepted")                        \
 	XX(tcp_rejected, "TCP connections closed at the connection limit")  \
 	XX(tcp_idle_closed, "TCP connections closed when idle")             \
+	XX(tcp_paused, "times a TCP connection stopped being read: unsent output or queries in flight at its bound") \
+	XX(tcp_overflow_closed, "TCP connections closed: unsent output would pass its bound") \
 	XX(send_errors, "responses that could not be sent")
 
 struct loop_stats {
@@ -116,8 +124,12 @@ struct dnsloop {
 	pthread_mutex_t qmu;
 	struct kreq *qhead;         /* answers from other threads */
 	struct conn *chead, *ctail;
+	struct conn *dead;          /* closed, freed after the event batch */
 	unsigned nconn;
 	unsigned conn_max;
+	unsigned npaused;
+	size_t out_bytes;           /* unsent TCP output of this worker */
+	size_t out_max;             /* its bound: tcp_out_max / threads */
 	uint8_t *tcpbuf;            /* scratch for TCP responses */
 	struct loop_stats st;
 };
@@ -269,6 +281,10 @@ static int loop_init(dnsloop_srv_t *srv, dnsloop_t *l, unsigned idx,
 	l->ep = l->wake.fd = l->sig.fd = -1;
 	pthread_mutex_init(&l->qmu, NULL);
 	l->conn_max = o->tcp_max / o->threads;
+	l->out_max = (o->tcp_out_max ? o->tcp_out_max : DNSLOOP_TCP_OUT_MAX) /
+		     o->threads;
+	if (l->out_max < 2 * TCP_OUT_CONN_MAX)
+		l->out_max = 2 * TCP_OUT_CONN_MAX;
 	if (l->conn_max == 0)
 		l->conn_max = 1;
 	l->udp = calloc(o->nlisten, sizeof(*l->udp));
@@ -375,6 +391,7 @@ int dnsloop_srv_metrics(dnsloop_srv_t *srv, const char *prefix, char *buf,
 	static const char *const rcname[6] = { "NOERROR", "FORMERR",
 		"SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
 	struct loop_stats sum = { 0 };
+	size_t out = 0;
 	for (unsigned i = 0; i < srv->o.threads; i++) {
 		struct loop_stats *s = &srv->loops[i].st;
 #define XX(name, help) sum.name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
@@ -383,6 +400,8 @@ int dnsloop_srv_metrics(dnsloop_srv_t *srv, const char *prefix, char *buf,
 		for (int r = 0; r < 6; r++)
 			sum.rcode[r] += __atomic_load_n(&s->rcode[r],
 							__ATOMIC_RELAXED);
+		out += __atomic_load_n(&srv->loops[i].out_bytes,
+				       __ATOMIC_RELAXED);
 	}
 	size_t n = 0;
 #define PUT(...)                                                             \
@@ -403,6 +422,9 @@ int dnsloop_srv_metrics(dnsloop_srv_t *srv, const char *prefix, char *buf,
 	for (int r = 0; r < 6; r++)
 		PUT("%s_responses_total{rcode=\"%s\"} %llu\n", prefix,
 		    rcname[r], (unsigned long long)sum.rcode[r]);
+	PUT("# HELP %s_tcp_output_bytes unsent TCP output queued\n"
+	    "# TYPE %s_tcp_output_bytes gauge\n%s_tcp_output_bytes %zu\n",
+	    prefix, prefix, prefix, out);
 #undef PUT
 	return (int)n;
 }
@@ -431,17 +453,61 @@ static void conn_touch(dnsloop_t *l, struct conn *c)
 	l->ctail = c;
 }
 
-static void conn_unref(struct conn *c)
+/* One connection's unsent output went from \a c_old to \a c_new bytes:
+ * update the worker's total.  One writer (the worker); the metrics thread
+ * reads it. */
+static void out_add(dnsloop_t *l, size_t c_old, size_t c_new)
 {
-	if (--c->refs > 0)
-		return;
+	size_t v = __atomic_load_n(&l->out_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->out_bytes, v - c_old + c_new, __ATOMIC_RELAXED);
+}
+
+static void conn_drop_output(dnsloop_t *l, struct conn *c)
+{
 	while (c->oq_head) {
 		struct obuf *o = c->oq_head;
 		c->oq_head = o->next;
 		free(o);
 	}
-	free(c->rbuf);
-	free(c);
+	c->oq_tail = NULL;
+	out_add(l, c->oq_bytes, 0);
+	c->oq_bytes = 0;
+}
+
+/*
+ * Release a reference.  The last one does not free the connection at once:
+ * an event for it may still wait later in the current epoll_wait() batch
+ * (the connection limit closes another connection than the one being
+ * served), so it goes to the dead list, emptied after the batch.
+ */
+static void conn_unref(dnsloop_t *l, struct conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	c->next = l->dead;
+	l->dead = c;
+}
+
+static void conn_free_dead(dnsloop_t *l)
+{
+	while (l->dead) {
+		struct conn *c = l->dead;
+		l->dead = c->next;
+		free(c->rbuf);
+		free(c);
+	}
+}
+
+/* Which events the connection waits for: reading unless paused, writing
+ * while output is queued.  Errors and hang-ups are always reported. */
+static void conn_events(dnsloop_t *l, struct conn *c)
+{
+	struct epoll_event ev = {
+		.events = (c->paused ? 0u : EPOLLIN) |
+			  (c->want_out ? EPOLLOUT : 0u),
+		.data.ptr = &c->h
+	};
+	epoll_ctl(l->ep, EPOLL_CTL_MOD, c->h.fd, &ev);
 }
 
 static void conn_close(dnsloop_t *l, struct conn *c)
@@ -460,8 +526,12 @@ static void conn_close(dnsloop_t *l, struct conn *c)
 		c->next->prev = c->prev;
 	else
 		l->ctail = c->prev;
+	c->prev = c->next = NULL;
+	if (c->paused)
+		l->npaused--;
 	l->nconn--;
-	conn_unref(c);
+	conn_drop_output(l, c);
+	conn_unref(l, c);
 }
 
 static void conn_want_out(dnsloop_t *l, struct conn *c, int on)
@@ -469,10 +539,26 @@ static void conn_want_out(dnsloop_t *l, struct conn *c, int on)
 	if (c->want_out == on)
 		return;
 	c->want_out = on;
-	struct epoll_event ev = {
-		.events = EPOLLIN | (on ? EPOLLOUT : 0u), .data.ptr = &c->h
-	};
-	epoll_ctl(l->ep, EPOLL_CTL_MOD, c->h.fd, &ev);
+	conn_events(l, c);
+}
+
+/* Should the connection stop being read?  Its own unsent output or
+ * queries in flight at their bound, or the worker's output at half its
+ * bound (the other half absorbs answers still in flight). */
+static int conn_at_bound(const dnsloop_t *l, const struct conn *c)
+{
+	return c->oq_bytes >= TCP_OUT_PAUSE || c->pending >= TCP_PENDING_PAUSE ||
+	       l->out_bytes >= l->out_max / 2;
+}
+
+static void conn_pause(dnsloop_t *l, struct conn *c)
+{
+	if (c->paused)
+		return;
+	c->paused = 1;
+	l->npaused++;
+	STAT_ADD(l, tcp_paused, 1);
+	conn_events(l, c);
 }
 
 /* Flush queued output; returns -1 if the connection died. */
@@ -481,7 +567,7 @@ static int conn_flush(dnsloop_t *l, struct conn *c)
 	while (c->oq_head) {
 		struct obuf *o = c->oq_head;
 		ssize_t w = send(c->h.fd, o->data + o->off, o->len - o->off,
-				 MSG_NOSIGNAL);
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				conn_want_out(l, c, 1);
@@ -493,7 +579,11 @@ static int conn_flush(dnsloop_t *l, struct conn *c)
 			conn_close(l, c);
 			return -1;
 		}
+		/* Progress: a slow reader is not idle, a stuck one is. */
+		conn_touch(l, c);
 		o->off += (size_t)w;
+		out_add(l, c->oq_bytes, c->oq_bytes - (size_t)w);
+		c->oq_bytes -= (size_t)w;
 		if (o->off < o->len)
 			continue;
 		c->oq_head = o->next;
@@ -505,39 +595,115 @@ static int conn_flush(dnsloop_t *l, struct conn *c)
 	return 0;
 }
 
-/* Queue a response with its length prefix and try to send it. */
+/*
+ * Send a response with its length prefix: straight to the socket when
+ * nothing is queued, the rest queued.  Output that would pass the
+ * connection's or the worker's bound closes the connection instead: its
+ * client is not reading (reading stops well before, see conn_at_bound(),
+ * so only answers already in flight can get here).
+ */
 static void conn_send(dnsloop_t *l, struct conn *c, const uint8_t *msg,
 		      size_t len)
 {
 	if (c->closed || len == 0 || len > DNS_MAX_MSG)
 		return;
 	count_response(l, msg, len);
-	struct obuf *o = malloc(sizeof(*o) + 2 + len);
+	uint8_t pre[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	size_t sent = 0;
+	conn_touch(l, c);
+	if (!c->oq_head) {
+		struct iovec iov[2] = { { pre, 2 }, { (void *)msg, len } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t w;
+		do
+			w = sendmsg(c->h.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			STAT_ADD(l, send_errors, 1);
+			conn_close(l, c);
+			return;
+		}
+		if (w > 0)
+			sent = (size_t)w;
+		if (sent == 2 + len)
+			return;
+	}
+	size_t rest = 2 + len - sent;
+	if (c->oq_bytes + rest > TCP_OUT_CONN_MAX ||
+	    l->out_bytes + rest > l->out_max) {
+		STAT_ADD(l, tcp_overflow_closed, 1);
+		conn_close(l, c);
+		return;
+	}
+	struct obuf *o = malloc(sizeof(*o) + rest);
 	if (!o) {
 		STAT_ADD(l, send_errors, 1);
+		conn_close(l, c);   /* a lost answer would desync the client */
 		return;
 	}
 	o->next = NULL;
 	o->off = 0;
-	o->len = 2 + len;
-	o->data[0] = (uint8_t)(len >> 8);
-	o->data[1] = (uint8_t)len;
-	memcpy(o->data + 2, msg, len);
+	o->len = rest;
+	if (sent < 2)
+		memcpy(o->data, pre + sent, 2 - sent);
+	size_t moff = sent < 2 ? 0 : sent - 2;
+	memcpy(o->data + (sent < 2 ? 2 - sent : 0), msg + moff, len - moff);
 	if (c->oq_tail)
 		c->oq_tail->next = o;
 	else
 		c->oq_head = o;
 	c->oq_tail = o;
-	conn_touch(l, c);
-	conn_flush(l, c);
+	out_add(l, c->oq_bytes, c->oq_bytes + rest);
+	c->oq_bytes += rest;
+	conn_want_out(l, c, 1);
 }
 
 static size_t handle_msg(dnsloop_t *l, dnsloop_req_t *req, const uint8_t *msg,
 			 size_t len, uint8_t *out, size_t cap);
 
+/* Answer the complete messages in the read buffer while the connection is
+ * within its bounds; the rest waits there (conn_resume()). */
+static void conn_process(dnsloop_t *l, struct conn *c)
+{
+	size_t off = 0;
+	while (c->rlen - off >= 2) {
+		size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+		if (mlen == 0) {
+			conn_close(l, c);
+			return;
+		}
+		if (c->rlen - off < 2 + mlen)
+			break;
+		if (conn_at_bound(l, c)) {
+			conn_pause(l, c);
+			break;
+		}
+		dnsloop_req_t req = {
+			.peer = (struct sockaddr *)&c->peer,
+			.peerlen = c->peerlen,
+			.tcp = 1,
+		};
+		STAT_ADD(l, queries_tcp, 1);
+		cur.conn = c;
+		cur.udpfd = -1;
+		size_t n = handle_msg(l, &req, c->rbuf + off + 2, mlen,
+				      l->tcpbuf, DNS_MAX_MSG);
+		cur.conn = NULL;
+		off += 2 + mlen;
+		if (n != DNSLOOP_DROP && n != DNSLOOP_DEFERRED)
+			conn_send(l, c, l->tcpbuf, n);
+		if (c->closed)
+			return;
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+}
+
 static void conn_read(dnsloop_t *l, struct conn *c)
 {
-	for (;;) {
+	/* A full buffer always holds a complete message (TCP_RBUF is the
+	 * largest), so it is only full here while paused. */
+	while (!c->closed && !c->paused && c->rlen < TCP_RBUF) {
 		ssize_t r = recv(c->h.fd, c->rbuf + c->rlen,
 				 TCP_RBUF - c->rlen, 0);
 		if (r == 0) {
@@ -549,39 +715,32 @@ static void conn_read(dnsloop_t *l, struct conn *c)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				conn_close(l, c);
-			break;
+			return;
 		}
 		c->rlen += (size_t)r;
 		conn_touch(l, c);
-		/* Answer every complete message in the buffer. */
-		size_t off = 0;
-		while (c->rlen - off >= 2) {
-			size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
-			if (mlen == 0) {
-				conn_close(l, c);
-				return;
+		conn_process(l, c);
+	}
+}
+
+/* Read again the paused connections that are back within their bounds,
+ * answering what already waits in their buffers first. */
+static void conn_resume(dnsloop_t *l)
+{
+	struct conn *c = l->chead;
+	unsigned left = l->npaused;
+	while (c && left > 0 && l->npaused > 0) {
+		struct conn *next = c->next;
+		if (c->paused) {
+			left--;
+			if (!conn_at_bound(l, c)) {
+				c->paused = 0;
+				l->npaused--;
+				conn_events(l, c);
+				conn_process(l, c);
 			}
-			if (c->rlen - off < 2 + mlen)
-				break;
-			dnsloop_req_t req = {
-				.peer = (struct sockaddr *)&c->peer,
-				.peerlen = c->peerlen,
-				.tcp = 1,
-			};
-			STAT_ADD(l, queries_tcp, 1);
-			cur.conn = c;
-			cur.udpfd = -1;
-			size_t n = handle_msg(l, &req, c->rbuf + off + 2, mlen,
-					      l->tcpbuf, DNS_MAX_MSG);
-			cur.conn = NULL;
-			off += 2 + mlen;
-			if (n != DNSLOOP_DROP && n != DNSLOOP_DEFERRED)
-				conn_send(l, c, l->tcpbuf, n);
-			if (c->closed)
-				return;
 		}
-		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-		c->rlen -= off;
+		c = next;
 	}
 }
 
@@ -735,7 +894,7 @@ static void kreq_finish(dnsloop_t *l, struct kreq *k)
 		if (k->resplen)
 			conn_send(l, k->conn, k->resp, k->resplen);
 		k->conn->pending--;
-		conn_unref(k->conn);
+		conn_unref(l, k->conn);
 	} else if (k->resplen) {
 		count_response(l, k->resp, k->resplen);
 		if (sendto(k->udpfd, k->resp, k->resplen, MSG_DONTWAIT,
@@ -941,6 +1100,8 @@ static void *loop_run(void *arg)
 				break;
 			case K_CONN: {
 				struct conn *c = (struct conn *)h;
+				if (c->closed)
+					break;   /* closed earlier in this batch */
 				if (evs[i].events & (EPOLLERR | EPOLLHUP) &&
 				    !(evs[i].events & EPOLLIN)) {
 					conn_close(l, c);
@@ -971,6 +1132,9 @@ static void *loop_run(void *arg)
 		expire_deferred(l, now);
 		if (l->chead)
 			conn_idle(l, now);
+		if (l->npaused)
+			conn_resume(l);
+		conn_free_dead(l);
 	}
 	return NULL;
 }
@@ -1005,6 +1169,7 @@ void dnsloop_srv_free(dnsloop_srv_t *srv)
 		drain_answers(l);
 		while (l->chead)
 			conn_close(l, l->chead);
+		conn_free_dead(l);
 		loop_close(l);
 		pthread_mutex_destroy(&l->qmu);
 	}

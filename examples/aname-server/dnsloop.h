@@ -16,6 +16,21 @@
  * query has a deadline; if it passes, dnsloop asks the application to give
  * the query up (ops.expire) and answers SERVFAIL itself, so a client
  * always gets an answer.
+ *
+ * Memory bounds on TCP (a client that pipelines queries and never reads
+ * must not grow the server):
+ *  - a connection stops being read while it has 64 KiB of unsent output
+ *    or 32 queries in flight; what is already in its 64 KiB read buffer
+ *    waits there, and reading resumes when it is back under both;
+ *  - a worker stops reading all its connections while their unsent output
+ *    totals half of tcp_out_max / threads;
+ *  - a response that would take a connection past 256 KiB unsent, or its
+ *    worker past tcp_out_max / threads, closes that connection instead
+ *    (only answers already in flight can get there);
+ *  - a connection that makes no progress (nothing read, nothing sent) for
+ *    tcp_idle_ms is closed, stuck output included.
+ * So unsent TCP output never passes tcp_out_max in total, and read
+ * buffers take at most 64 KiB per connection (tcp_max of them).
  */
 #ifndef DNSLOOP_H
 #define DNSLOOP_H
@@ -40,6 +55,9 @@ struct dnsloop_req {
 	void *user;                   /* free for the application */
 	aname_qid_t qid;              /* free for the application */
 };
+
+/* Default tcp_out_max; at least 512 KiB per worker is always allowed. */
+#define DNSLOOP_TCP_OUT_MAX ((size_t)32 << 20)
 
 /** handle() returns a response length, or one of these. */
 #define DNSLOOP_DROP ((size_t)0)
@@ -74,6 +92,7 @@ typedef struct dnsloop_opts {
 	unsigned deadline_ms;         /* give up deferred queries after this */
 	unsigned tcp_idle_ms;         /* close idle TCP connections */
 	unsigned tcp_max;             /* TCP connections in total */
+	size_t tcp_out_max;           /* unsent TCP output in total; 0: default */
 	const dnsloop_ops_t *ops;
 	void *app;
 } dnsloop_opts_t;

@@ -44,6 +44,41 @@ static size_t skip_name(const uint8_t *msg, size_t len, size_t pos)
 	return 0;
 }
 
+/*
+ * Parse the OPT record, if any, among the \a nrr records from \a pos.
+ * Returns 0, or -1 (FORMERR: broken record, OPT twice or not at the
+ * root), or -2 (BADVERS: an EDNS version above 0).
+ */
+static int parse_records(const uint8_t *msg, size_t len, size_t pos,
+			 unsigned nanns, unsigned nrr, dns_query_t *q)
+{
+	for (unsigned i = 0; i < nrr; i++) {
+		size_t name = pos;
+		pos = skip_name(msg, len, pos);
+		if (pos == 0 || pos + 10 > len)
+			return -1;
+		uint16_t type = rd16(msg + pos);
+		size_t rdlen = rd16(msg + pos + 8);
+		if (pos + 10 + rdlen > len)
+			return -1;
+		if (i >= nanns && type == DNS_TYPE_OPT) {
+			if (q->edns || msg[name] != 0)
+				return -1;  /* RFC 6891 6.1.1 */
+			q->edns = 1;
+			uint16_t size = rd16(msg + pos + 2);
+			uint8_t version = msg[pos + 5];
+			q->do_bit = (msg[pos + 6] & 0x80) != 0;
+			if (size > DNS_EDNS_SIZE)
+				size = DNS_EDNS_SIZE;
+			q->udp_size = size < 512 ? 512 : size;
+			if (version != 0)
+				return -2;
+		}
+		pos += 10 + rdlen;
+	}
+	return 0;
+}
+
 enum dns_parse dns_query_parse(const uint8_t *msg, size_t len,
 			       dns_query_t *q)
 {
@@ -58,17 +93,18 @@ enum dns_parse dns_query_parse(const uint8_t *msg, size_t len,
 	q->flags = rd16(msg + 2);
 	if (q->flags & DNS_FLAG_QR)
 		return DNS_PARSE_DROP;    /* never answer answers: no loops */
-	if ((q->flags >> 11 & 0xf) != 0) {
-		q->rcode = DNS_RCODE_NOTIMP;
-		return DNS_PARSE_ERROR;
-	}
-	q->rcode = DNS_RCODE_FORMERR;
-	if (rd16(msg + 4) != 1)
+	/* Other opcodes (NOTIFY, UPDATE, ...) get NOTIMP, but with their
+	 * opcode, question and OPT echoed, so clients accept the answer
+	 * (RFC 6895 section 2.2). */
+	unsigned opcode = q->flags >> 11 & 0xf;
+	unsigned qd = rd16(msg + 4);
+	q->rcode = opcode ? DNS_RCODE_NOTIMP : DNS_RCODE_FORMERR;
+	if (qd > 1)
 		return DNS_PARSE_ERROR;
 
 	/* Question: an uncompressed name (nothing before it to point at). */
 	size_t pos = DNS_HDR_LEN, n = 0;
-	for (;;) {
+	while (qd == 1) {
 		if (pos >= len)
 			return DNS_PARSE_ERROR;
 		uint8_t l = msg[pos];
@@ -82,43 +118,26 @@ enum dns_parse dns_query_parse(const uint8_t *msg, size_t len,
 		if (l == 0)
 			break;
 	}
-	if (pos + 4 > len)
-		return DNS_PARSE_ERROR;
-	q->qname_len = (uint16_t)n;
-	dns_name_lower(q->lname, q->qname, n);
-	q->qtype = rd16(msg + pos);
-	q->qclass = rd16(msg + pos + 2);
-	pos += 4;
-	q->has_question = 1;
+	if (qd == 1) {
+		if (pos + 4 > len)
+			return DNS_PARSE_ERROR;
+		q->qname_len = (uint16_t)n;
+		dns_name_lower(q->lname, q->qname, n);
+		q->qtype = rd16(msg + pos);
+		q->qclass = rd16(msg + pos + 2);
+		pos += 4;
+		q->has_question = 1;
+	}
 
 	/* Skip answer and authority records, then look for OPT. */
 	unsigned an = rd16(msg + 6), ns = rd16(msg + 8), ar = rd16(msg + 10);
-	for (unsigned i = 0; i < an + ns + ar; i++) {
-		size_t name = pos;
-		pos = skip_name(msg, len, pos);
-		if (pos == 0 || pos + 10 > len)
-			return DNS_PARSE_ERROR;
-		uint16_t type = rd16(msg + pos);
-		size_t rdlen = rd16(msg + pos + 8);
-		if (pos + 10 + rdlen > len)
-			return DNS_PARSE_ERROR;
-		if (i >= an + ns && type == DNS_TYPE_OPT) {
-			if (q->edns || msg[name] != 0)
-				return DNS_PARSE_ERROR;  /* RFC 6891 6.1.1 */
-			q->edns = 1;
-			uint16_t size = rd16(msg + pos + 2);
-			uint8_t version = msg[pos + 5];
-			q->do_bit = (msg[pos + 6] & 0x80) != 0;
-			if (size > DNS_EDNS_SIZE)
-				size = DNS_EDNS_SIZE;
-			q->udp_size = size < 512 ? 512 : size;
-			if (version != 0) {
-				q->rcode = DNS_RCODE_BADVERS;
-				return DNS_PARSE_ERROR;
-			}
-		}
-		pos += 10 + rdlen;
+	int rc = parse_records(msg, len, pos, an + ns, an + ns + ar, q);
+	if (rc == -2) {
+		q->rcode = DNS_RCODE_BADVERS;
+		return DNS_PARSE_ERROR;
 	}
+	if (rc != 0 || opcode != 0 || qd == 0)
+		return DNS_PARSE_ERROR;
 	return DNS_PARSE_OK;
 }
 
@@ -128,6 +147,7 @@ int dns_resp_init(dns_resp_t *r, uint8_t *buf, size_t maxlen,
 	size_t need = DNS_HDR_LEN + (q->has_question ? q->qname_len + 4u : 0);
 	r->buf = buf;
 	r->edns = q->edns;
+	r->do_bit = q->do_bit;
 	r->truncated = 0;
 	memset(r->counts, 0, sizeof(r->counts));
 	r->cap = maxlen - (q->edns ? DNS_OPT_LEN : 0);
@@ -135,7 +155,8 @@ int dns_resp_init(dns_resp_t *r, uint8_t *buf, size_t maxlen,
 		return -1;
 	wr16(buf, q->id);
 	wr16(buf + 2, (uint16_t)(DNS_FLAG_QR | flags |
-				 (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD))));
+				 (q->flags & (DNS_FLAG_OPCODE | DNS_FLAG_RD |
+					      DNS_FLAG_CD))));
 	wr16(buf + 4, q->has_question);
 	memset(buf + 6, 0, 6);
 	r->len = DNS_HDR_LEN;
@@ -190,7 +211,9 @@ size_t dns_resp_finish(dns_resp_t *r, unsigned rcode)
 		wr16(p + 3, DNS_EDNS_SIZE);
 		p[5] = (uint8_t)(rcode >> 4);            /* extended rcode */
 		p[6] = 0;                                /* version */
-		p[7] = 0;                                /* no DO: unsigned */
+		/* DO echoed (RFC 3225 section 3); other flags zero (RFC 6891
+		 * 6.1.4); no options, whatever the query carried. */
+		p[7] = r->do_bit ? 0x80 : 0;
 		p[8] = 0;
 		wr16(p + 9, 0);
 		r->len += DNS_OPT_LEN;

@@ -37,11 +37,17 @@
 #define DNS_TYPE_SOA 6
 #define DNS_TYPE_AAAA 28
 #define DNS_TYPE_OPT 41
+#define DNS_TYPE_SVCB 64
+#define DNS_TYPE_HTTPS 65
+#define DNS_TYPE_IXFR 251
+#define DNS_TYPE_AXFR 252
 #define DNS_TYPE_ANY 255
+#define DNS_TYPE_ALIAS 65401
 #define DNS_CLASS_IN 1
 
 /* Flag bits in the second 16-bit word of the header. */
 #define DNS_FLAG_QR 0x8000
+#define DNS_FLAG_OPCODE 0x7800
 #define DNS_FLAG_AA 0x0400
 #define DNS_FLAG_TC 0x0200
 #define DNS_FLAG_RD 0x0100
@@ -86,12 +92,13 @@ typedef struct dns_resp {
 	size_t qend;              /* end of the question section */
 	uint16_t counts[3];       /* answer, authority, additional (w/o OPT) */
 	uint8_t edns;
+	uint8_t do_bit;           /* echoed in our OPT (RFC 3225) */
 	uint8_t truncated;        /* something did not fit */
 } dns_resp_t;
 
 /**
- * Start a response to \a q: header (QR, RD copied, \a flags added) and the
- * question.  \a maxlen is the most the response may take (UDP size or
+ * Start a response to \a q: header (QR; opcode, RD and CD copied; \a flags
+ * added) and the question.  \a maxlen is the most the response may take (UDP size or
  * 65535).  Returns 0, or -1 if not even the question fits (\a buf smaller
  * than 512 bytes).
  */

@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "httpd.h"
+
+/* How long a bogus answer keeps /health at degraded. */
+#define BOGUS_HOLD_MS (5 * 60 * 1000)
 
 struct httpd {
 	struct MHD_Daemon *d;
@@ -18,7 +22,35 @@ struct httpd {
 	const char *prefix;
 	httpd_extra_fn extra;
 	void *arg;
+	uint64_t bogus_seen;        /* answers_bogus at the last /health */
+	int64_t bogus_ms;           /* when it last grew, or 0 */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The library's health has no reason for DNSSEC failures (with
+ * --trust-anchor): a bogus target is refused, SERVFAIL, while upstreams
+ * look fine.  So a bogus answer in the last 5 minutes makes an "ok"
+ * health "degraded dnssec-bogus".  Only the HTTP thread calls this.
+ */
+static int bogus_recently(struct httpd *h)
+{
+	uint64_t n = 0;
+	if (aname_stats_get(h->ctx, ANAME_STAT_ANSWERS_BOGUS, &n) != ANAME_OK)
+		return 0;
+	int64_t now = mono_ms();
+	if (n != h->bogus_seen) {
+		h->bogus_seen = n;
+		h->bogus_ms = now;
+	}
+	return h->bogus_ms != 0 && now - h->bogus_ms < BOGUS_HOLD_MS;
+}
 
 /* Render everything into one malloc'd buffer, growing until it fits. */
 static char *render_metrics(struct httpd *h, size_t *outlen)
@@ -94,10 +126,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		int reason = 0;
 		int level = aname_health(h->ctx, &reason);
 		char *body;
-		int n = asprintf(&body, "%s %s: %s\n",
-				 aname_health_level_name(level),
-				 aname_health_reason_name(reason),
-				 aname_health_reason_text(reason));
+		int n;
+		if (level == ANAME_HEALTH_OK && bogus_recently(h))
+			n = asprintf(&body, "%s dnssec-bogus: DNSSEC validation "
+					    "failed for a target in the last 5 "
+					    "minutes (see aname_answers_bogus_"
+					    "total)\n",
+				     aname_health_level_name(ANAME_HEALTH_DEGRADED));
+		else
+			n = asprintf(&body, "%s %s: %s\n",
+				     aname_health_level_name(level),
+				     aname_health_reason_name(reason),
+				     aname_health_reason_text(reason));
 		if (n < 0)
 			return MHD_NO;
 		unsigned code = level == ANAME_HEALTH_FAILING || level < 0 ?

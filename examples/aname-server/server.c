@@ -28,14 +28,18 @@ struct opts {
 	unsigned long threads;
 	unsigned long tcp_idle_ms;
 	unsigned long tcp_max;
+	unsigned long tcp_out_max;
 };
 
 static const common_opt_t optlist[] = {
 	{ "listen", 1 },     { "zone", 1 },      { "forward", 1 },
 	{ "stub", 1 },       { "timeout-ms", 1 }, { "threads", 1 },
 	{ "metrics", 1 },    { "stale-max", 1 }, { "config", 1 },
-	{ "include-alias", 0 }, { "tcp-idle-ms", 1 }, { "tcp-max", 1 },
-	{ "help", 0 },       { "version", 0 },   { NULL, 0 },
+	{ "include-alias", 0 }, { "no-include-alias", 0 },
+	{ "tcp-idle-ms", 1 }, { "tcp-max", 1 },
+	{ "tcp-out-max", 1 }, { "trust-anchor", 1 },
+	{ "help", 0 },        { "version", 0 },
+	{ NULL, 0 },
 };
 
 static void usage(FILE *f)
@@ -44,8 +48,9 @@ static void usage(FILE *f)
 	      "         --zone FILE [--zone FILE ...]\n"
 	      "         [--forward IP[@PORT] ...] [--stub ZONE=IP[@PORT] ...]\n"
 	      "         [--timeout-ms N] [--threads N] [--metrics IP@PORT]\n"
-	      "         [--stale-max S] [--include-alias] [--tcp-idle-ms N]\n"
-	      "         [--tcp-max N] [--config FILE]\n"
+	      "         [--stale-max S] [--no-include-alias] [--tcp-idle-ms N]\n"
+	      "         [--tcp-max N] [--tcp-out-max BYTES] [--trust-anchor FILE]\n"
+	      "         [--config FILE]\n"
 	      "Authoritative DNS server answering ALIAS records with libaname.\n"
 	      "See aname-server(8).\n", f);
 }
@@ -63,7 +68,7 @@ static int apply(void *arg, const char *name, const char *val)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		if (dnsloop_parse_addr(val, 53, &ss, &sl) != 0) {
-			fprintf(stderr, "--listen: '%s' is not IP[@PORT]\n", val);
+			common_bad_addr("listen", val);
 			return -1;
 		}
 		if (o->nlisten == MAX_LISTEN) {
@@ -78,6 +83,12 @@ static int apply(void *arg, const char *name, const char *val)
 		}
 		o->zones[o->nzones++] = (char *)val;
 	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (!strchr(val, '@') || dnsloop_parse_addr(val, 0, &ss, &sl)) {
+			common_bad_addr("metrics", val);
+			return -1;
+		}
 		o->metrics = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &o->threads);
@@ -85,8 +96,12 @@ static int apply(void *arg, const char *name, const char *val)
 		return common_uint(name, val, 100, 3600000, &o->tcp_idle_ms);
 	} else if (!strcmp(name, "tcp-max")) {
 		return common_uint(name, val, 1, 100000, &o->tcp_max);
+	} else if (!strcmp(name, "tcp-out-max")) {
+		return common_uint(name, val, 1 << 20, 1ul << 32, &o->tcp_out_max);
 	} else if (!strcmp(name, "include-alias")) {
 		o->app->include_alias = 1;
+	} else if (!strcmp(name, "no-include-alias")) {
+		o->app->include_alias = 0;
 	} else if (!strcmp(name, "help")) {
 		usage(stdout);
 		exit(0);
@@ -121,14 +136,16 @@ zoneset_t *srv_zones(srv_app_t *a)
 static int register_targets(srv_app_t *a, const zoneset_t *zs, int on)
 {
 	int failed = 0;
-	for (size_t i = 0; i < zs->ntargets; i++) {
-		int rc = on ? aname_target_register(a->ctx, zs->targets[i],
+	/* Targets inside our own zones are answered from zone data and
+	 * never registered: no upstream hop for them. */
+	for (size_t i = 0; i < zs->nupstream; i++) {
+		int rc = on ? aname_target_register(a->ctx, zs->upstream[i],
 						    ANAME_RRTYPE_BOTH) :
-			      aname_target_unregister(a->ctx, zs->targets[i],
+			      aname_target_unregister(a->ctx, zs->upstream[i],
 						      ANAME_RRTYPE_BOTH);
 		if (rc != ANAME_OK) {
 			fprintf(stderr, "aname-server: %sregister %s: %s\n",
-				on ? "" : "un", zs->targets[i],
+				on ? "" : "un", zs->upstream[i],
 				aname_strerror(rc));
 			failed = 1;
 		}
@@ -203,6 +220,7 @@ static int extra_metrics(void *arg, char *buf, size_t len)
 #undef XX
 	pthread_mutex_lock(&a->zmu);
 	size_t nz = a->zs->nzones, nt = a->zs->ntargets;
+	size_t nu = a->zs->nupstream;
 	pthread_mutex_unlock(&a->zmu);
 	int k = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
 			 "# HELP aname_server_zones zones loaded\n"
@@ -211,7 +229,11 @@ static int extra_metrics(void *arg, char *buf, size_t len)
 			 "# HELP aname_server_alias_targets distinct ALIAS "
 			 "targets in the zones\n"
 			 "# TYPE aname_server_alias_targets gauge\n"
-			 "aname_server_alias_targets %zu\n", nz, nt);
+			 "aname_server_alias_targets %zu\n"
+			 "# HELP aname_server_alias_upstream_targets ALIAS "
+			 "targets outside our zones, resolved by the library\n"
+			 "# TYPE aname_server_alias_upstream_targets gauge\n"
+			 "aname_server_alias_upstream_targets %zu\n", nz, nt, nu);
 	if (k > 0)
 		n += (size_t)k;
 	return (int)n;
@@ -225,7 +247,9 @@ static const dnsloop_ops_t ops = {
 
 int main(int argc, char **argv)
 {
-	static srv_app_t app = { .timeout_ms = 1500 };
+	/* The ALIAS record goes in A/AAAA answers by default: a MUST in
+	 * draft-ietf-dnsop-aname-04 section 6.1.1 (see the README). */
+	static srv_app_t app = { .timeout_ms = 1500, .include_alias = 1 };
 	static struct opts o = { .app = &app, .threads = 1, .tcp_idle_ms = 10000,
 			  .tcp_max = 512 };
 	pthread_mutex_init(&app.zmu, NULL);
@@ -242,6 +266,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.nlisten == 0 || o.nzones == 0) {
+		fprintf(stderr, "aname-server: %s is required\n",
+			o.nlisten == 0 ? "--listen IP@PORT" :
+					 "--zone FILE (at least one)");
 		usage(stderr);
 		aname_config_free(o.cfg);
 		return 2;
@@ -267,6 +294,7 @@ int main(int argc, char **argv)
 		.deadline_ms = app.timeout_ms,
 		.tcp_idle_ms = (unsigned)o.tcp_idle_ms,
 		.tcp_max = (unsigned)o.tcp_max,
+		.tcp_out_max = o.tcp_out_max,
 		.ops = &ops,
 		.app = &app,
 	};

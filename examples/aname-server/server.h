@@ -16,10 +16,12 @@
 
 #define SRV_STATS(XX)                                                       \
 	XX(alias_hits, "ALIAS answers synthesized from the cache")          \
+	XX(alias_secure, "ALIAS answers synthesized from DNSSEC-validated data") \
 	XX(alias_deferred, "ALIAS queries that waited for a resolution")    \
 	XX(alias_servfail, "ALIAS queries answered SERVFAIL")               \
 	XX(alias_nodata, "ALIAS queries answered NODATA (target NXDOMAIN/NODATA)") \
 	XX(refused, "queries outside our zones (REFUSED)")                  \
+	XX(xfr_refused, "AXFR/IXFR queries (REFUSED: no zone transfers)")   \
 	XX(reloads, "successful zone reloads")                              \
 	XX(reload_failures, "zone reloads that failed (old zones kept)")
 

@@ -181,7 +181,7 @@ static int preprocess(FILE *f, const char *path, struct pre *p)
 	char *line = NULL;
 	size_t lcap = 0;
 	ssize_t n;
-	int lineno = 0, depth = 0, rc = -1;
+	int lineno = 0, depth = 0, rc = -1, seen_record = 0;
 	char origin[1024] = "";
 	while ((n = getline(&line, &lcap, f)) >= 0) {
 		lineno++;
@@ -195,6 +195,23 @@ static int preprocess(FILE *f, const char *path, struct pre *p)
 						    sizeof(tmp)) == 0)
 				memcpy(origin, tmp, sizeof(origin));
 		}
+		if (depth == 0 && !seen_record && !origin[0] && line[0] != '$' &&
+		    line[0] != ';' && !isspace((unsigned char)line[0])) {
+			/* The first record, before any $ORIGIN: ldns would take
+			 * a relative owner as below the root. */
+			size_t k = 0, len = 0;
+			long o = next_token(line, &k, &len);
+			if (o >= 0 && !is_absolute(line + o, len)) {
+				fprintf(stderr, "%s:%d: the SOA owner is relative "
+						"and there is no $ORIGIN: add "
+						"\"$ORIGIN zone.\" before it or "
+						"write the owner absolute\n",
+					path, lineno);
+				goto out;
+			}
+		}
+		if (depth == 0 && line[0] != '$' && type_token(line, &tl) >= 0)
+			seen_record = 1;
 		long t = depth == 0 ? type_token(line, &tl) : -1;
 		if (t >= 0 && tl == 5 && (!strncasecmp(line + t, "ALIAS", 5) ||
 					  !strncasecmp(line + t, "ANAME", 5))) {
@@ -380,6 +397,7 @@ static void zone_free(zone_t *z)
 				s = sn;
 			}
 			free((char *)n->alias);
+			free(n->upstream);
 			free(n);
 			n = next;
 		}
@@ -424,6 +442,13 @@ static int add_rr(zone_t *z, ldns_rr *rr, const char *path, int line)
 		return -1;
 	}
 	dns_name_lower(lname, ldns_rdf_data(owner), len);
+	if (lname[0] == 1 && lname[1] == '*') {
+		/* Served literally, a wildcard would answer only the name
+		 * "*"; RFC 4592 synthesis is not implemented: refuse. */
+		fprintf(stderr, "%s:%d: wildcard owner names are not supported "
+				"(write each name out)\n", path, line);
+		return -1;
+	}
 	if (!in_zone(lname, len, z->apex, z->apexlen)) {
 		char *o = ldns_rdf2str(owner);
 		fprintf(stderr, "%s:%d: %s is outside the zone %s\n", path,
@@ -536,7 +561,7 @@ static zone_t *zone_load(const char *path)
 	zone_t *z = calloc(1, sizeof(*z));
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t ttl = 3600;
-	int line = 0, ok = 0;
+	int line = 0, ok = 0, has_origin = 0;
 	if (!mf || !z || !(z->file = strdup(path)))
 		goto done;
 	z->nbuckets = 64;
@@ -547,6 +572,8 @@ static zone_t *zone_load(const char *path)
 		ldns_rr *rr = NULL;
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, mf, &ttl, &origin,
 						     &prev, &line);
+		if (s == LDNS_STATUS_SYNTAX_ORIGIN)
+			has_origin = 1;
 		if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
 		    s == LDNS_STATUS_SYNTAX_ORIGIN)
 			continue;
@@ -576,9 +603,22 @@ static zone_t *zone_load(const char *path)
 				ldns_rr_free(rr);
 				goto done;
 			}
+			if (!has_origin && ldns_rdf_size(o) == 1) {
+				/* ldns made "@" or a relative owner the root:
+				 * nobody means to serve "." by accident. */
+				fprintf(stderr, "%s:%d: the SOA owner is relative "
+						"and there is no $ORIGIN: add "
+						"\"$ORIGIN zone.\" before it or "
+						"write the owner absolute\n",
+					path, line);
+				ldns_rr_free(rr);
+				goto done;
+			}
 			z->apexlen = ldns_rdf_size(o);
 			dns_name_lower(z->apex, ldns_rdf_data(o), z->apexlen);
 			z->origin = ldns_rdf2str(o);
+			if (!origin)   /* later relative names: from the SOA */
+				origin = ldns_rdf_clone(o);
 		} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			fprintf(stderr, "%s:%d: a second SOA\n", path, line);
 			ldns_rr_free(rr);
@@ -608,6 +648,55 @@ done:
 }
 
 /* ------------------------------------------------------------ sets */
+
+/* The rdata of the first record of \a s (a name for ALIAS and CNAME). */
+static const uint8_t *first_rdata(const zrrset_t *s, size_t *len)
+{
+	*len = (size_t)s->wire[8] << 8 | s->wire[9];
+	return s->wire + 10;
+}
+
+/* Follow an ALIAS owner's target through our zones (see enum alias_via). */
+static int alias_follow(zoneset_t *zs, znode_t *n)
+{
+	uint8_t cur[255];
+	size_t len;
+	const uint8_t *t = first_rdata(n->alias_rrset, &len);
+	dns_name_lower(cur, t, len);
+	n->chain_ttl = n->alias_ttl;
+	for (int step = 0; step < ALIAS_CHAIN_MAX; step++) {
+		const zone_t *z = zoneset_find(zs, cur, len);
+		if (!z) {
+			char text[1024];
+			if (dns_name_to_text(cur, len, text, sizeof(text)) < 0 ||
+			    !(n->upstream = strdup(text)))
+				return -1;
+			memcpy(n->up_wire, cur, len);
+			n->up_len = (uint8_t)len;
+			n->via = ALIAS_UPSTREAM;
+			return 0;
+		}
+		const znode_t *m = zone_lookup(z, cur, len);
+		if (!m) {
+			n->via = ALIAS_LOCAL_NONE;
+			return 0;
+		}
+		const zrrset_t *next = m->alias_rrset;
+		if (!next)
+			next = znode_rrset(m, DNS_TYPE_CNAME);
+		if (!next) {
+			n->via = ALIAS_LOCAL;
+			n->local = m;
+			return 0;
+		}
+		if (next->ttl < n->chain_ttl)
+			n->chain_ttl = next->ttl;
+		t = first_rdata(next, &len);
+		dns_name_lower(cur, t, len);
+	}
+	n->via = ALIAS_LOOP;
+	return 0;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -655,6 +744,32 @@ zoneset_t *zoneset_load(char *const *files, size_t nfiles)
 		if (u == 0 || strcasecmp(zs->targets[u - 1], zs->targets[i]))
 			zs->targets[u++] = zs->targets[i];
 	zs->ntargets = u;
+	/* Resolve chains through our own zones; only names outside them
+	 * go to the library. */
+	zs->upstream = calloc(nalias + 1, sizeof(char *));
+	if (!zs->upstream)
+		goto fail;
+	for (size_t i = 0; i < zs->nzones; i++) {
+		zone_t *z = zs->zones[i];
+		for (size_t b = 0; b < z->nbuckets; b++)
+			for (znode_t *n = z->buckets[b]; n; n = n->hnext) {
+				if (!n->alias)
+					continue;
+				if (alias_follow(zs, n) != 0) {
+					fprintf(stderr, "%s: out of memory\n",
+						z->file);
+					goto fail;
+				}
+				if (n->via == ALIAS_UPSTREAM)
+					zs->upstream[zs->nupstream++] = n->upstream;
+			}
+	}
+	qsort(zs->upstream, zs->nupstream, sizeof(char *), cmp_str);
+	u = 0;
+	for (size_t i = 0; i < zs->nupstream; i++)
+		if (u == 0 || strcasecmp(zs->upstream[u - 1], zs->upstream[i]))
+			zs->upstream[u++] = zs->upstream[i];
+	zs->nupstream = u;
 	return zs;
 fail:
 	zoneset_unref(zs);
@@ -675,7 +790,15 @@ void zoneset_unref(zoneset_t *zs)
 		zone_free(zs->zones[i]);
 	free(zs->zones);
 	free(zs->targets);
+	free(zs->upstream);
 	free(zs);
+}
+
+const znode_t *zoneset_lookup(const zoneset_t *zs, const uint8_t *lname,
+			      size_t len)
+{
+	const zone_t *z = zoneset_find(zs, lname, len);
+	return z ? zone_lookup(z, lname, len) : NULL;
 }
 
 const zone_t *zoneset_find(const zoneset_t *zs, const uint8_t *lname,

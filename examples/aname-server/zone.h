@@ -27,6 +27,21 @@ typedef struct zrrset {
 	struct zrrset *next;
 } zrrset_t;
 
+/*
+ * Where an ALIAS owner's addresses come from, decided at load by following
+ * the target through the server's own zones (draft-ietf-dnsop-aname-04
+ * section 3, steps 1-2): ALIAS and CNAME records there are followed
+ * without any upstream query.
+ */
+enum alias_via {
+	ALIAS_UPSTREAM = 0, /* the chain leaves our zones: the library */
+	ALIAS_LOCAL,        /* a node of ours holds the addresses (or none) */
+	ALIAS_LOCAL_NONE,   /* the chain ends at a name absent from our zone */
+	ALIAS_LOOP,         /* the chain loops, or passes 16 steps */
+};
+
+#define ALIAS_CHAIN_MAX 16
+
 typedef struct znode {
 	uint8_t name[255];       /* lower-case wire name */
 	uint8_t namelen;
@@ -34,6 +49,13 @@ typedef struct znode {
 	const char *alias;       /* ALIAS target (presentation), or NULL */
 	uint32_t alias_ttl;
 	const zrrset_t *alias_rrset;
+	/* Set for ALIAS owners by zoneset_load(): */
+	uint8_t via;             /* enum alias_via */
+	uint32_t chain_ttl;      /* least TTL of the ALIAS/CNAMEs followed */
+	const struct znode *local;  /* ALIAS_LOCAL: the node with addresses */
+	char *upstream;          /* ALIAS_UPSTREAM: the name to resolve */
+	uint8_t up_wire[255];    /* ... in wire form */
+	uint8_t up_len;
 	struct znode *hnext;
 } znode_t;
 
@@ -54,8 +76,10 @@ typedef struct zone {
 typedef struct zoneset {
 	zone_t **zones;
 	size_t nzones;
-	char **targets;          /* distinct ALIAS targets */
+	char **targets;          /* distinct ALIAS targets, as written */
 	size_t ntargets;
+	char **upstream;         /* distinct names the library resolves */
+	size_t nupstream;
 	unsigned refs;           /* atomic */
 } zoneset_t;
 
@@ -75,6 +99,10 @@ const zone_t *zoneset_find(const zoneset_t *zs, const uint8_t *lname,
 
 /** The node for \a lname in \a z, or NULL (NXDOMAIN). */
 const znode_t *zone_lookup(const zone_t *z, const uint8_t *lname, size_t len);
+
+/** The node for \a lname in whichever zone of \a zs holds it, or NULL. */
+const znode_t *zoneset_lookup(const zoneset_t *zs, const uint8_t *lname,
+			      size_t len);
 
 /** The RRset of \a type at \a n, or NULL. */
 const zrrset_t *znode_rrset(const znode_t *n, uint16_t type);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "dnsclient.h"
+#include "tcpload.h"
+#include "wire.h"
 #include "support/servers.h"
 
 static ts_nsd_t *nsd;
@@ -339,4 +341,95 @@ Test(resolverd, serves_stale_when_upstream_dies)
 	dc_stop(rpid);
 	rpid = -1;
 	ts_proxy_stop(px);
+}
+
+/*
+ * On the wire (issue 14, items 3, 4 and 8): ANY gets A and AAAA (PowerDNS
+ * sends ANY here for an ANY query at an ALIAS owner and turned a REFUSED
+ * into SERVFAIL); other opcodes get NOTIMP with their opcode and question;
+ * DO is echoed.
+ */
+Test(resolverd, any_opcodes_and_do_on_the_wire)
+{
+	start(ts_nsd_port(nsd), "1500", NULL);
+	static uint8_t out[65536];
+	for (int tcp = 0; tcp <= 1; tcp++) {
+		wq_t w = wq_new(0x2001, 0x0100, "www.example.test", 255, 1);
+		int n = tcp ? wq_tcp(rport, &w, out, sizeof(out), 3000) :
+			      dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 3000);
+		cr_assert(n >= 12, "no answer to ANY (tcp=%d)", tcp);
+		ldns_pkt *p = NULL;
+		cr_assert_eq(ldns_wire2pkt(&p, out, (size_t)n), LDNS_STATUS_OK);
+		cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+		char *a = dc_addrs(p, "www.example.test.", LDNS_RR_TYPE_A);
+		char *aaaa = dc_addrs(p, "www.example.test.", LDNS_RR_TYPE_AAAA);
+		cr_expect_str_eq(a, "192.0.2.1 192.0.2.2");
+		cr_expect_str_eq(aaaa, "2001:db8::1");
+		free(a);
+		free(aaaa);
+		ldns_pkt_free(p);
+	}
+	for (unsigned op = 1; op < 16; op++) {
+		wq_t w = wq_new((uint16_t)op, 0x0100, "www.example.test", 1, 1);
+		w.opcode = op;
+		wq_set_flags(&w);
+		int n = dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 2000);
+		cr_assert(n >= 12 + (int)w.qlen);
+		cr_expect_eq(wq_u16(out, 2), 0x8000 | op << 11 | 0x0100 | 4,
+			     "opcode %u: flags %04x", op, wq_u16(out, 2));
+		cr_expect_eq(wq_u16(out, 4), 1);
+		cr_expect_eq(memcmp(out + 12, w.b + 12, w.qlen), 0);
+	}
+	wq_t w = wq_new(0x3003, 0, "www.example.test", 1, 1);
+	wq_add_opt(&w, 1232, 0, 0x8000, NULL, 0);
+	int n = dc_raw_udp(rport, w.b, w.len, out, sizeof(out), 3000);
+	cr_assert(n >= 12 + 11);
+	cr_expect_eq(out[n - 11 + 7], 0x80, "DO echoed");
+}
+
+/*
+ * Issue 14, defect 1 (aname-resolverd grew 681 MB): 20 000 pipelined
+ * queries for a 100-record answer and no reading stay within the
+ * per-connection bound; then every query is answered.
+ */
+Test(resolverd, tcp_pipelining_client_that_never_reads_is_bounded)
+{
+	start(ts_nsd_port(nsd), "1500", NULL);
+	ldns_pkt *p = q("big.example.test", LDNS_RR_TYPE_A, 1);
+	cr_assert_eq(dc_count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A), 100);
+	ldns_pkt_free(p);
+	long hwm0 = tl_proc_kib(rpid, "VmHWM");
+	enum { N = 20000 };
+	size_t len;
+	uint8_t *qs = tl_pipeline("big.example.test", LDNS_RR_TYPE_A, N, &len);
+	int fd = tl_client(rport, 4096);
+	size_t off = tl_write_some(fd, qs, 0, len);
+	tl_await_settled(mport, "aname_resolverd_queries_tcp_total");
+	cr_expect_geq(tl_metric(mport, "aname_resolverd_tcp_paused_total"), 1);
+	double out = tl_metric(mport, "aname_resolverd_tcp_output_bytes");
+	cr_expect(out > 0 && out <= 256 * 1024, "unsent %g bytes", out);
+	long grew = tl_proc_kib(rpid, "VmHWM") - hwm0;
+	cr_expect(grew < (getenv("ANAME_TEST_ASAN") ? 32 : 4) * 1024,
+		  "peak RSS grew by %ld KiB", grew);
+	int bad = 0;
+	int answers = tl_read_all(fd, qs, off, len, N, 100, &bad);
+	cr_expect_eq(answers, N, "answers: %d of %d", answers, N);
+	cr_expect_eq(bad, 0);
+	close(fd);
+	free(qs);
+}
+
+/* Issue 14, defect 2 (aname-resolverd died of it in a slowloris run):
+ * connection churn past --tcp-max; under ASan in test-server-asan. */
+Test(resolverd, tcp_connection_churn_at_the_limit)
+{
+	start(ts_nsd_port(nsd), "1500", "--tcp-max 16");
+	size_t len;
+	uint8_t *qs = tl_pipeline("www.example.test", LDNS_RR_TYPE_A, 1, &len);
+	tl_churn(rport, qs, len);
+	free(qs);
+	ldns_pkt *p = q("www.example.test", LDNS_RR_TYPE_A, 1);
+	cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+	cr_expect_geq(tl_metric(mport, "aname_resolverd_tcp_rejected_total"), 1);
 }
