@@ -1,0 +1,57 @@
+# distro/: what operators and packagers get from "make install" beyond the
+# library itself (docs, systemd units), the checks on an installed tree,
+# "make dist", and the Debian packaging in distro/deb/.
+#
+#   make install          also installs docs/RUNBOOK.md, docs/SECURITY.md
+#                         and every examples/*/*.service
+#   make check-install    stage an install, then: no RUNPATH in any ELF,
+#                         every unit passes systemd-analyze verify
+#   make dist             $(B)/libaname-$(VERSION).tar.gz from git HEAD
+#   make distcheck        unpack it, make && make check in the copy
+#   make deb              dpkg-buildpackage -us -uc -b from the tarball
+#   make deb-smoke        install the .debs into a clean Debian 12 chroot,
+#                         answer an ALIAS query against nsd there
+
+DOCDIR     ?= $(DATADIR)/doc/libaname
+# Debian (bookworm) keeps units in /lib/systemd/system; lintian rejects
+# /usr/lib/systemd/system there.  Other prefixes get PREFIX/lib/systemd.
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+
+# Any examples/*/NAME.service is a unit for the program NAME: the updater's
+# unit is picked up the day it lands.
+UNIT_SRC   = $(wildcard examples/*/*.service)
+UNIT_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+                 -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+
+INSTALL_TARGETS += install-docs install-units
+
+.PHONY: install-docs install-units uninstall-distro check-install dist distcheck \
+        deb deb-smoke
+
+install-docs:
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/RUNBOOK.md docs/SECURITY.md README.md NEWS LICENSE \
+	    $(DESTDIR)$(DOCDIR)/
+
+install-units:
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNIT_SRC); do \
+	    $(UNIT_SUBST) $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$(basename $$u).tmp $(DESTDIR)$(UNITDIR)/$$(basename $$u) \
+	    || exit 1; \
+	done
+
+# Called by the top Makefile's uninstall.
+uninstall-distro:
+	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNIT_SRC)))
+	rm -f $(DESTDIR)$(MANDIR)/man3/aname_*.3
+
+# An install as a package would do it (PREFIX=/usr), checked as installed.
+CHECK_STAGE = $(CURDIR)/$(B)/stage-distro
+check-install:
+	rm -rf $(CHECK_STAGE)
+	$(MAKE) install DESTDIR=$(CHECK_STAGE) PREFIX=/usr
+	distro/check-installed.sh $(CHECK_STAGE) /lib/systemd/system $(notdir $(UNIT_SRC))
