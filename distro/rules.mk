@@ -55,3 +55,14 @@ check-install:
 	rm -rf $(CHECK_STAGE)
 	$(MAKE) install DESTDIR=$(CHECK_STAGE) PREFIX=/usr
 	distro/check-installed.sh $(CHECK_STAGE) /lib/systemd/system $(notdir $(UNIT_SRC))
+
+# promtool and the health/build-info/seconds conventions on the /metrics of
+# every daemon, after a real ALIAS answer through nsd (distro/smoke.sh).
+TEST_TARGETS += check-metrics check-install
+TEST_DEPS    += deps/distro.txt
+.PHONY: check-metrics
+check-metrics: $(B)/examples/aname-server $(B)/examples/aname-resolverd \
+		$(B)/examples/aname-resolve $(B)/$(SONAME)
+	ANAME_SERVER=$(B)/examples/aname-server ANAME_RESOLVERD=$(B)/examples/aname-resolverd \
+	ANAME_RESOLVE=$(B)/examples/aname-resolve \
+	    distro/smoke.sh $(CURDIR)/tests/fixtures/zones $(B)/metrics
