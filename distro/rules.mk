@@ -66,3 +66,30 @@ check-metrics: $(B)/examples/aname-server $(B)/examples/aname-resolverd \
 	ANAME_SERVER=$(B)/examples/aname-server ANAME_RESOLVERD=$(B)/examples/aname-resolverd \
 	ANAME_RESOLVE=$(B)/examples/aname-resolve \
 	    distro/smoke.sh $(CURDIR)/tests/fixtures/zones $(B)/metrics
+
+# ---------------------------------------------------------------- dist
+# The release tarball is exactly the committed tree at HEAD (git archive):
+# nothing generated, nothing uncommitted.  distcheck builds and tests the
+# unpacked copy the way a packager would, with no network and no package
+# installs: plain "make && make check".
+DIST_NAME = libaname-$(VERSION)
+DIST_TGZ  = $(B)/$(DIST_NAME).tar.gz
+
+.PHONY: $(DIST_TGZ)
+dist: $(DIST_TGZ)
+$(DIST_TGZ):
+	@mkdir -p $(@D)
+	@git diff --quiet HEAD -- || echo "dist: note: uncommitted changes are not in the tarball"
+	git archive --format=tar --prefix=$(DIST_NAME)/ HEAD | gzip -n -9 > $@.tmp
+	mv $@.tmp $@
+	@echo "dist: $@ ($$(du -k $@ | cut -f1) KiB, $$(tar tzf $@ | wc -l) entries)"
+
+DISTCHECK_DIR = $(CURDIR)/$(B)/distcheck
+distcheck: $(DIST_TGZ)
+	rm -rf $(DISTCHECK_DIR) && mkdir -p $(DISTCHECK_DIR)
+	tar xzf $(DIST_TGZ) -C $(DISTCHECK_DIR)
+	@# The copy must not see this checkout's git or build directory.
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && test ! -e .git && test ! -e build
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && $(MAKE) -j2 && $(MAKE) check check-man
+	rm -rf $(DISTCHECK_DIR)
+	@echo "distcheck: ok, $(DIST_TGZ) builds and passes make check"
