@@ -93,3 +93,40 @@ distcheck: $(DIST_TGZ)
 	cd $(DISTCHECK_DIR)/$(DIST_NAME) && $(MAKE) -j2 && $(MAKE) check check-man
 	rm -rf $(DISTCHECK_DIR)
 	@echo "distcheck: ok, $(DIST_TGZ) builds and passes make check"
+
+# ---------------------------------------------------------------- Debian
+# The .debs are built from the dist tarball, not from this checkout, so
+# they prove the tarball is complete.  distro/deb becomes debian/ (as Knot
+# ships distro/pkg/deb).  A clean PATH keeps pybuild on Debian's python3
+# when a pyenv or venv python3 comes first here.
+DEB_DIR   = $(CURDIR)/$(B)/deb
+DEB_PATH  = /usr/sbin:/usr/bin:/sbin:/bin
+DEB_UPSTREAM = $(shell sed -n '1s/^libaname (\([^-]*\)-.*/\1/p' distro/deb/changelog)
+
+deb: $(DIST_TGZ)
+	@if [ "$(DEB_UPSTREAM)" != "$(VERSION)" ]; then \
+	    echo "deb: distro/deb/changelog says $(DEB_UPSTREAM), aname_version.h says $(VERSION)"; exit 1; fi
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	cp $(DIST_TGZ) $(DEB_DIR)/libaname_$(VERSION).orig.tar.gz
+	tar xzf $(DIST_TGZ) -C $(DEB_DIR)
+	cp -r $(DEB_DIR)/$(DIST_NAME)/distro/deb $(DEB_DIR)/$(DIST_NAME)/debian
+	cd $(DEB_DIR)/$(DIST_NAME) && env PATH=$(DEB_PATH) dpkg-buildpackage -us -uc -b -j2 \
+	    > $(DEB_DIR)/build.log 2>&1 || { tail -40 $(DEB_DIR)/build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
+	@# lintian: any error fails; warnings are printed.
+	env PATH=$(DEB_PATH) lintian --fail-on error $(DEB_DIR)/libaname_*_*.changes
+	@# The packaged files themselves: no RUNPATH, units verify.
+	rm -rf $(DEB_DIR)/root && mkdir -p $(DEB_DIR)/root
+	for d in $(DEB_DIR)/*.deb; do case $$d in *-dbgsym_*) ;; *) dpkg-deb -x $$d $(DEB_DIR)/root;; esac; done
+	distro/check-installed.sh $(DEB_DIR)/root /lib/systemd/system $(notdir $(UNIT_SRC))
+	@echo "deb: ok, packages in $(DEB_DIR)"
+
+deb-smoke: deb
+	distro/deb-smoke.sh $(DEB_DIR) $(CURDIR)/$(B)/deb-chroot
+
+# CI: everything a packager and an operator would try (.ci/run calls it).
+.PHONY: ci-release
+ci-release:
+	$(MAKE) check-install
+	$(MAKE) distcheck
+	$(MAKE) deb-smoke

@@ -15,7 +15,8 @@
 #
 # Usage: distro/smoke.sh ZONEDIR OUTDIR
 #   ANAME_SERVER, ANAME_RESOLVERD, ANAME_RESOLVE: the programs (default:
-#   found in PATH); SMOKE_PYTHON=1: also require "import aname" to work.
+#   found in PATH); SMOKE_PYTHON=1: also require "import aname" to work;
+#   SMOKE_KNOT=1: also knotd with the installed mod-aname.
 set -eu
 zones=$1 out=$2
 SERVER=${ANAME_SERVER:-$(command -v aname-server || echo /usr/sbin/aname-server)}
@@ -130,6 +131,46 @@ metrics aname-resolverd "$rmp"
 cli=$("$RESOLVE" $stubs --owner alias.test. --alias-ttl 120 www.example.test 2>&1) || fail "aname-resolve: $cli"
 echo "$cli" | grep -q '192\.0\.2\.1' || fail "aname-resolve printed: $cli"
 echo "smoke: aname-resolve synthesized $(echo "$cli" | grep -c 'IN') records"
+
+# Knot with the packaged module, loaded from knotd's module directory (no
+# "module:" section: the package puts mod_aname.so where knotd looks).
+if [ "${SMOKE_KNOT:-0}" = 1 ]; then
+	kp=$(free_port)
+	mkdir -p "$tmp/knot/run" "$tmp/knot/db" "$tmp/knot/zones"
+	cat > "$tmp/knot/zones/knot.test.zone" <<'EOF'
+$ORIGIN knot.test.
+$TTL 300
+@	300	IN	SOA	ns1.knot.test. hostmaster.knot.test. 1 3600 900 604800 300
+@	300	IN	NS	ns1
+ns1	300	IN	A	192.0.2.53
+; PowerDNS's ALIAS type in RFC 3597 form: www.example.test. (18 octets)
+@	300	IN	TYPE65401	\# 18 03777777076578616d706c65047465737400
+EOF
+	cat > "$tmp/knot/knot.conf" <<EOF
+server:
+    rundir: "$tmp/knot/run"
+    listen: 127.0.0.1@$kp
+database:
+    storage: "$tmp/knot/db"
+mod-aname:
+  - id: default
+    stub: [ "example.test=127.0.0.1@$np", ".=127.0.0.1@$closed" ]
+template:
+  - id: default
+    storage: "$tmp/knot/zones"
+zone:
+  - domain: knot.test
+    file: "$tmp/knot/zones/knot.test.zone"
+    module: mod-aname/default
+EOF
+	knotd -c "$tmp/knot/knot.conf" >"$tmp/knotd.log" 2>&1 &
+	pids="$pids $!"
+	# The module answers from its cache only: the first queries start the
+	# background resolution, then the ALIAS is answered.
+	until_ok 10 sh -c "drill -p $kp knot.test A @127.0.0.1 | grep -q '192\.0\.2\.2$'" ||
+		fail "knotd with the packaged mod-aname did not answer the ALIAS"
+	expect_www "$kp" knot.test "knotd + mod-aname"
+fi
 
 # The Python package, where it is installed.
 if [ "${SMOKE_PYTHON:-0}" = 1 ]; then
