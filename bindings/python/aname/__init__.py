@@ -24,7 +24,7 @@ from .errors import (Again, BadAddress, BadName, BadRR, Bogus, Busy,
 from .resolver import Health, Resolver
 from .result import Record, Result, Synthesis, name_to_wire
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 HEALTH_OK = 0
 HEALTH_DEGRADED = 1

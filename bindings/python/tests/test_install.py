@@ -24,6 +24,8 @@ def test_pip_install_offline(tmp_path):
         env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (target / "aname" / "__init__.py").is_file()
+    # PEP 561: type checkers use the inline hints of an installed copy.
+    assert (target / "aname" / "py.typed").is_file()
     dist = [p.name for p in target.iterdir() if p.name.endswith(".dist-info")]
     assert dist == ["aname-0.1.0.dist-info"], dist
 
