@@ -2,8 +2,8 @@
 # library itself (docs, systemd units), the checks on an installed tree,
 # "make dist", and the Debian packaging in distro/deb/.
 #
-#   make install          also installs docs/RUNBOOK.md, docs/SECURITY.md
-#                         and every examples/*/*.service
+#   make install          also installs docs/RUNBOOK.md, docs/SECURITY.md,
+#                         NEWS and every examples/*/*.service
 #   make check-install    stage an install, then: no RUNPATH in any ELF,
 #                         every unit passes systemd-analyze verify
 #   make dist             $(B)/libaname-$(VERSION).tar.gz from git HEAD
@@ -31,7 +31,7 @@ INSTALL_TARGETS += install-docs install-units
 
 install-docs:
 	install -d $(DESTDIR)$(DOCDIR)
-	install -m 644 docs/RUNBOOK.md docs/SECURITY.md README.md NEWS LICENSE \
+	install -m 644 docs/RUNBOOK.md docs/SECURITY.md NEWS \
 	    $(DESTDIR)$(DOCDIR)/
 
 install-units:
@@ -101,11 +101,11 @@ distcheck: $(DIST_TGZ)
 # when a pyenv or venv python3 comes first here.
 DEB_DIR   = $(CURDIR)/$(B)/deb
 DEB_PATH  = /usr/sbin:/usr/bin:/sbin:/bin
-DEB_UPSTREAM = $(shell sed -n '1s/^libaname (\([^-]*\)-.*/\1/p' distro/deb/changelog)
 
 deb: $(DIST_TGZ)
-	@if [ "$(DEB_UPSTREAM)" != "$(VERSION)" ]; then \
-	    echo "deb: distro/deb/changelog says $(DEB_UPSTREAM), aname_version.h says $(VERSION)"; exit 1; fi
+	@up=$$(dpkg-parsechangelog -l distro/deb/changelog -S Version | cut -d- -f1); \
+	if [ "$$up" != "$(VERSION)" ]; then \
+	    echo "deb: distro/deb/changelog says $$up, aname_version.h says $(VERSION)"; exit 1; fi
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
 	cp $(DIST_TGZ) $(DEB_DIR)/libaname_$(VERSION).orig.tar.gz
 	tar xzf $(DIST_TGZ) -C $(DEB_DIR)
