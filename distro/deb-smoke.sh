@@ -59,7 +59,7 @@ chroot "$root" dpkg-query -W libaname0 libaname-dev aname-server knot-module-ana
 echo "deb-smoke: smoke test in the chroot"
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SMOKE_PYTHON=1 SMOKE_KNOT=1 \
 	sh /smoke/smoke.sh /smoke/zones /smoke/out
-# A program built against the installed libaname-dev, run against libaname0.
+# What libaname-dev and libaname0 must have put in place.
 chroot "$root" sh -c 'test -f /usr/include/aname.h && test -L /usr/lib/*/libaname.so &&
 	test -f /usr/share/man/man3/aname_resolve.3.gz && test -f /usr/share/doc/libaname/RUNBOOK.md' ||
 	{ echo "deb-smoke: header, dev link, man page or runbook missing" >&2; exit 1; }

@@ -90,7 +90,17 @@ distcheck: $(DIST_TGZ)
 	tar xzf $(DIST_TGZ) -C $(DISTCHECK_DIR)
 	@# The copy must not see this checkout's git or build directory.
 	cd $(DISTCHECK_DIR)/$(DIST_NAME) && test ! -e .git && test ! -e build
-	cd $(DISTCHECK_DIR)/$(DIST_NAME) && $(MAKE) -j2 && $(MAKE) check check-man
+	@# A package build runs make and make check: they must never install
+	@# packages.  apt-get and dpkg are stubs here that leave a mark.
+	mkdir -p $(DISTCHECK_DIR)/no-install
+	for t in apt-get apt dpkg; do \
+	    printf '#!/bin/sh\necho "$$0 $$*" >> %s/installed\nexit 1\n' $(DISTCHECK_DIR) \
+	        > $(DISTCHECK_DIR)/no-install/$$t; chmod +x $(DISTCHECK_DIR)/no-install/$$t; done
+	cd $(DISTCHECK_DIR)/$(DIST_NAME) && PATH=$(DISTCHECK_DIR)/no-install:$$PATH \
+	    sh -c '$(MAKE) -j2 && $(MAKE) check check-man'
+	@if [ -e $(DISTCHECK_DIR)/installed ]; then \
+	    echo "distcheck: make or make check tried to install packages:"; \
+	    cat $(DISTCHECK_DIR)/installed; exit 1; fi
 	rm -rf $(DISTCHECK_DIR)
 	@echo "distcheck: ok, $(DIST_TGZ) builds and passes make check"
 
@@ -124,9 +134,9 @@ deb: $(DIST_TGZ)
 deb-smoke: deb
 	distro/deb-smoke.sh $(DEB_DIR) $(CURDIR)/$(B)/deb-chroot
 
-# CI: everything a packager and an operator would try (.ci/run calls it).
+# CI: what a packager would try, beyond make test (which already runs
+# check-man, check-metrics and check-install).  .ci/run calls it.
 .PHONY: ci-release
 ci-release:
-	$(MAKE) check-install
 	$(MAKE) distcheck
 	$(MAKE) deb-smoke
