@@ -57,7 +57,7 @@ chroot "$root" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq 
 chroot "$root" dpkg-query -W libaname0 libaname-dev aname-server knot-module-aname python3-aname
 
 echo "deb-smoke: smoke test in the chroot"
-chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SMOKE_PYTHON=1 SMOKE_KNOT=1 \
+chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SMOKE_PYTHON=1 SMOKE_KNOT=1 SMOKE_UNIT=1 \
 	sh /smoke/smoke.sh /smoke/zones /smoke/out
 # What libaname-dev and libaname0 must have put in place.
 chroot "$root" sh -c 'test -f /usr/include/aname.h && test -L /usr/lib/*/libaname.so &&

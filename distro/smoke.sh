@@ -16,7 +16,8 @@
 # Usage: distro/smoke.sh ZONEDIR OUTDIR
 #   ANAME_SERVER, ANAME_RESOLVERD, ANAME_RESOLVE: the programs (default:
 #   found in PATH); SMOKE_PYTHON=1: also require "import aname" to work;
-#   SMOKE_KNOT=1: also knotd with the installed mod-aname.
+#   SMOKE_KNOT=1: also knotd with the installed mod-aname; SMOKE_UNIT=1:
+#   also the installed unit's ExecStart=, as nobody, and its SIGHUP reload.
 set -eu
 zones=$1 out=$2
 SERVER=${ANAME_SERVER:-$(command -v aname-server || echo /usr/sbin/aname-server)}
@@ -131,6 +132,42 @@ metrics aname-resolverd "$rmp"
 cli=$("$RESOLVE" $stubs --owner alias.test. --alias-ttl 120 www.example.test 2>&1) || fail "aname-resolve: $cli"
 echo "$cli" | grep -q '192\.0\.2\.1' || fail "aname-resolve printed: $cli"
 echo "smoke: aname-resolve synthesized $(echo "$cli" | grep -c 'IN') records"
+
+# The packaged unit's own command line and config file format, as far as a
+# chroot without systemd allows: ExecStart= as written (its --config file
+# with test ports, a zone and loopback stubs added), as an unprivileged
+# user like DynamicUser=, then ExecReload='s SIGHUP while it serves.
+if [ "${SMOKE_UNIT:-0}" = 1 ]; then
+	unit=/lib/systemd/system/aname-server.service
+	[ -f "$unit" ] || fail "$unit not installed"
+	cmd=$(sed -n 's/^ExecStart=//p' "$unit")
+	conf=$(echo "$cmd" | sed -n 's/.* --config \([^ ]*\).*/\1/p')
+	[ -f "$conf" ] || fail "the unit's config $conf is not installed"
+	grep -q '^ExecReload=kill -HUP \$MAINPID$' "$unit" || fail "$unit: no ExecReload=kill -HUP"
+	up=$(free_port) ump=$(free_port)
+	chmod 755 "$tmp"   # nobody must reach the config below
+	mkdir -m 755 "$tmp/unit"
+	sed -e "s|^listen .*|listen 127.0.0.1@$up|" -e "s|^metrics .*|metrics 127.0.0.1@$ump|" \
+		"$conf" > "$tmp/unit/aname-server.conf"
+	printf 'zone %s\nstub example.test=127.0.0.1@%s\nstub .=127.0.0.1@%s\n' \
+		"$zones/alias.test.zone" "$np" "$closed" >> "$tmp/unit/aname-server.conf"
+	chmod 644 "$tmp/unit/aname-server.conf"
+	# shellcheck disable=SC2086
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
+		$(echo "$cmd" | sed "s| --config [^ ]*| --config $tmp/unit/aname-server.conf|") \
+		>"$tmp/aname-server-unit.log" 2>&1 &
+	upid=$!
+	pids="$pids $upid"
+	until_ok 10 sh -c "drill -p $up alias.test SOA @127.0.0.1 | grep -q 'rcode: NOERROR'" ||
+		fail "aname-server started as the unit's ExecStart did not answer"
+	expect_www "$up" alias.test "unit ExecStart (as nobody)"
+	kill -HUP "$upid"
+	until_ok 10 grep -q 'reloaded' "$tmp/aname-server-unit.log" ||
+		fail "no reload logged after SIGHUP"
+	kill -0 "$upid" || fail "aname-server died on SIGHUP"
+	metrics aname-server-unit "$ump"
+	expect_www "$up" alias.test "unit after SIGHUP ($(grep reloaded "$tmp/aname-server-unit.log" | tail -n 1))"
+fi
 
 # Knot with the packaged module, loaded from knotd's module directory (no
 # "module:" section: the package puts mod_aname.so where knotd looks).
