@@ -28,8 +28,12 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# Warnings are errors only when asked (CI runs "make WERROR=1"): a package
+# build with a newer compiler must not fail on a new warning.
+WERROR  ?=
+WERROR_FLAG = $(if $(filter 1,$(WERROR)),-Werror)
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings \
-           -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Werror
+           -Wmissing-prototypes -Wpointer-arith -Wformat=2 $(WERROR_FLAG)
 # Required flags live apart from CFLAGS so that "make CFLAGS=..." keeps them.
 ANAME_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
                -Iinclude -Ilib $(WARN) -pthread
@@ -80,7 +84,8 @@ $(STLIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-$(B)/libaname.pc: pkgconfig/libaname.pc.in include/aname_version.h
+# Rewritten on every use: it records PREFIX, which may differ between runs.
+$(B)/libaname.pc: pkgconfig/libaname.pc.in include/aname_version.h FORCE
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -105,7 +110,7 @@ check-abi: $(SHLIB)
 # internal aname__* functions; check-abi covers the shared object.
 TEST_SRC     = $(wildcard tests/test_*.c)
 SUPPORT_SRC  = $(wildcard tests/support/*.c) tests/helpers.c
-TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra -Werror -Wno-format-truncation -g -pthread
+TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra $(WERROR_FLAG) -Wno-format-truncation -g -pthread
 TEST_LIBS    = -lcriterion -lunbound -lldns -pthread
 
 $(B)/tests/run: $(TEST_SRC) $(SUPPORT_SRC) $(wildcard tests/support/*.h) tests/helpers.h $(STLIB)
@@ -156,7 +161,8 @@ test: test-deps
 # ---------------------------------------------------------------- components
 # Each rules.mk may append to ALL_TARGETS, TEST_TARGETS, BENCH_TARGETS,
 # INSTALL_TARGETS, CLEAN_FILES and TEST_DEPS, and define its own rules.
-COMPONENT_MK := $(sort $(wildcard examples/*/rules.mk bindings/*/rules.mk bench/*.mk tests/fuzz/rules.mk))
+COMPONENT_MK := $(sort $(wildcard examples/*/rules.mk bindings/*/rules.mk bench/*.mk tests/fuzz/rules.mk \
+                 man/rules.mk distro/rules.mk))
 include $(COMPONENT_MK)
 
 real-all: $(ALL_TARGETS)
@@ -176,6 +182,9 @@ install: $(SHLIB) $(STLIB) $(B)/libaname.pc $(INSTALL_TARGETS)
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(B)/libaname.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 man/libaname.3 $(DESTDIR)$(MANDIR)/man3/
+	@# Build-tree binaries find build/libaname.so through an rpath; an
+	@# installed one uses the system search path (distro/strip-runpath.sh).
+	distro/strip-runpath.sh $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)
 
 # An outside program built with pkg-config against a staged install.
 STAGE = $(CURDIR)/$(B)/stage
@@ -191,7 +200,7 @@ install-check:
 	if [ -n "$$left" ]; then echo "install-check: uninstall left: $$left"; exit 1; fi
 	@echo "install-check: ok (soname libaname.so.$(ABI); uninstall removes everything)"
 
-uninstall:
+uninstall: uninstall-distro
 	rm -f $(DESTDIR)$(BINDIR)/aname-resolve $(DESTDIR)$(MANDIR)/man1/aname-resolve.1
 	rm -f $(DESTDIR)$(SBINDIR)/aname-server $(DESTDIR)$(SBINDIR)/aname-resolverd \
 	      $(DESTDIR)$(MANDIR)/man8/aname-server.8 $(DESTDIR)$(MANDIR)/man8/aname-resolverd.8 \
@@ -201,6 +210,8 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libaname.so $(DESTDIR)$(LIBDIR)/libaname.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/libaname.pc $(DESTDIR)$(MANDIR)/man3/libaname.3
+
+FORCE:
 
 clean:
 	rm -rf build build-asan build-tsan $(CLEAN_FILES)

@@ -745,9 +745,17 @@ ANAME_API int aname_synth_ldns(const aname_result_t *res, uint16_t rrtype,
  * except the root, labels <= 63 octets, name <= 255 octets on the wire.
  * "." and "" mean the root.  Relative names are taken as absolute.
  *
- * \param[out] buf      At least 255 bytes are never needed beyond the name.
- * \param[out] outlen   Wire length; may be NULL.
- * \retval ANAME_OK, ANAME_EBADNAME, ANAME_ENOSPC, ANAME_EINVAL.
+ * \param[in]  name     The name in presentation format, not NULL.
+ * \param[out] buf      Receives the wire name, not NULL.  255 bytes always
+ *                      suffice (the longest valid name); fewer are enough
+ *                      for shorter names.
+ * \param[in]  buflen   Size of \a buf in bytes.
+ * \param[out] outlen   Receives the wire length; may be NULL.
+ * \retval ANAME_OK
+ * \retval ANAME_EBADNAME  Malformed name; \a buf is untouched.
+ * \retval ANAME_ENOSPC    The wire name is longer than \a buflen; \a buf
+ *                         is untouched.
+ * \retval ANAME_EINVAL    NULL \a name or \a buf.
  * \note Thread-safe.  Since 0.1.
  */
 ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,

@@ -291,8 +291,23 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 	if (buflen > 0) {
 		buf[0] = '\0';
 	}
+	put(&o, "# HELP aname_build_info libaname version\n"
+		"# TYPE aname_build_info gauge\n"
+		"aname_build_info{version=\"%s\"} 1\n",
+	    ANAME_VERSION_STR);
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
 		bool counter = strcmp(defs[i].kind, "counter") == 0;
+		if (defs[i].id == ANAME_STAT_OLDEST_INFLIGHT_MS) {
+			/* Prometheus base unit is the second; the stat id
+			 * (and aname_stats_get()) keep milliseconds. */
+			put(&o,
+			    "# HELP aname_oldest_inflight_seconds age of the "
+			    "oldest resolution\n"
+			    "# TYPE aname_oldest_inflight_seconds gauge\n"
+			    "aname_oldest_inflight_seconds %.3f\n",
+			    (double)vals[defs[i].id] / 1000.0);
+			continue;
+		}
 		put(&o, "# HELP aname_%s%s %s\n# TYPE aname_%s%s %s\n",
 		    defs[i].metric, counter ? "_total" : "", defs[i].help,
 		    defs[i].metric, counter ? "_total" : "", defs[i].kind);
@@ -325,10 +340,28 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 	    (double)sum_ms / 1000.0);
 	put(&o, "aname_upstream_latency_seconds_count %llu\n",
 	    (unsigned long long)cum);
-	put(&o, "# HELP aname_health health verdict: 0 ok, 1 degraded, 2 "
-		"failing\n# TYPE aname_health gauge\n");
-	put(&o, "aname_health{level=\"%s\",reason=\"%s\"} %d\n",
-	    aname_health_level_name(v.level),
-	    aname_health_reason_name(v.reason), v.level);
+	/* State sets: every level and every reason is always present, 1 for
+	 * the current one and 0 for the others, so series never appear or
+	 * vanish with the state (an alert is aname_health{level="failing"}
+	 * == 1; the reason names the RUNBOOK.md section). */
+	put(&o, "# HELP aname_health health verdict (state set: 1 for the "
+		"current level)\n# TYPE aname_health gauge\n");
+	for (int l = ANAME_HEALTH_OK; l <= ANAME_HEALTH_FAILING; l++) {
+		put(&o, "aname_health{level=\"%s\"} %d\n",
+		    aname_health_level_name(l), l == v.level);
+	}
+	put(&o, "# HELP aname_health_reason main reason of the health verdict "
+		"(state set; docs/RUNBOOK.md#<reason>)\n"
+		"# TYPE aname_health_reason gauge\n");
+	static const int reasons[] = {
+#define XX(name, val, anchor, text) ANAME_REASON_##name,
+		ANAME_HEALTH_REASON_MAP(XX)
+#undef XX
+	};
+	for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+		put(&o, "aname_health_reason{reason=\"%s\"} %d\n",
+		    aname_health_reason_name(reasons[r]),
+		    reasons[r] == v.reason);
+	}
 	return o.used > INT32_MAX ? ANAME_ENOSPC : (int)o.used;
 }

@@ -14,6 +14,8 @@ The library is loaded with ctypes from $ANAME_LIBRARY, the build/ directory
 of the source tree this package sits in, or the system (libaname.so.0).
 """
 
+from __future__ import annotations
+
 from ._lib import LIBRARY_PATH, lib as _cdll
 from ._util import A, AAAA, ALIAS, BOTH
 from .errors import (Again, BadAddress, BadName, BadRR, Bogus, Busy,
@@ -24,7 +26,7 @@ from .errors import (Again, BadAddress, BadName, BadRR, Bogus, Busy,
 from .resolver import Health, Resolver
 from .result import Record, Result, Synthesis, name_to_wire
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 HEALTH_OK = 0
 HEALTH_DEGRADED = 1
@@ -48,12 +50,12 @@ __all__ = [
 ]
 
 
-def version():
+def version() -> str:
     """The loaded library's version string, e.g. '0.1.0'."""
     return _cdll.aname_version(None).decode()
 
 
-def version_hex():
+def version_hex() -> int:
     """The loaded library's ANAME_VERSION_HEX."""
     import ctypes
     h = ctypes.c_uint()
@@ -61,11 +63,11 @@ def version_hex():
     return h.value
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """aname_strerror(): one sentence for a status code."""
     return _cdll.aname_strerror(int(status)).decode()
 
 
-def status_name(status):
+def status_name(status: int) -> str:
     """aname_status_name(): e.g. 'ANAME_ETIMEDOUT'."""
     return _cdll.aname_status_name(int(status)).decode()

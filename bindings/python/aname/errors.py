@@ -8,6 +8,10 @@ Python built-in, so ``except TimeoutError`` or ``except ValueError`` work
 for code that does not know this package.
 """
 
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
 from ._lib import lib
 
 OK = 0
@@ -17,14 +21,18 @@ class Error(Exception):
     """A libaname call failed.  Base class of every error below."""
 
     #: The status this class stands for; Error itself covers unknown codes.
-    code = None
+    code: Optional[int] = None
+    status: int
+    name: str
+    message: str
+    detail: Optional[str]
 
-    def __new__(cls, status, detail=None):
+    def __new__(cls, status: int, detail: Optional[str] = None) -> "Error":
         # OSError.__new__ would read two arguments as (errno, strerror);
         # the status is not an errno, so give the built-in bases nothing.
         return super().__new__(cls)
 
-    def __init__(self, status, detail=None):
+    def __init__(self, status: int, detail: Optional[str] = None) -> None:
         status = int(status)
         self.status = status
         self.name = lib.aname_status_name(status).decode()
@@ -37,7 +45,7 @@ class Error(Exception):
         # exactly one argument so they do not read it as (errno, strerror).
         Exception.__init__(self, text)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.args[0]
 
     def __reduce__(self):
@@ -129,15 +137,15 @@ class FileError(Error, OSError):
     code = -21
 
 
-_BY_CODE = {cls.code: cls for cls in Error.__subclasses__()}
+_BY_CODE: Dict[Optional[int], Type[Error]] = {cls.code: cls for cls in Error.__subclasses__()}
 
 
-def error_for(status, detail=None):
+def error_for(status: int, detail: Optional[str] = None) -> Error:
     """The exception instance for a negative library status."""
     return _BY_CODE.get(int(status), Error)(status, detail)
 
 
-def check(status, detail=None):
+def check(status: int, detail: Optional[str] = None) -> int:
     """Raise the matching exception when a C call returned < 0."""
     if status < 0:
         raise error_for(status, detail)

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Resolver: one aname_ctx_t with a synchronous and an asyncio API."""
 
+from __future__ import annotations
+
 import asyncio
-import collections
 import contextlib
 import ctypes
 import select
@@ -10,12 +11,19 @@ import sys
 import threading
 import time
 import weakref
+from typing import (Callable, Dict, Iterable, List, Mapping, NamedTuple,
+                    Optional, Tuple, Union)
 
 from . import _requests, _util
 from ._aio import LoopDriver
 from ._lib import LOG_CB, lib
 from .errors import Busy, Timeout, check, error_for
 from .result import Result
+
+#: An address type: 'A', 'AAAA', 'BOTH' (any case) or aname.A/AAAA/BOTH.
+RRType = Union[str, int]
+#: A log sink: called with (level, message).
+LogCallback = Callable[[int, str], None]
 
 OK = 0
 EBUSY = -10
@@ -41,12 +49,16 @@ _MAX_REQUEST_MS = 600000
 _GRACE_S = 1.0
 
 
-class Health(collections.namedtuple("Health", "level reason text")):
+class Health(NamedTuple):
     """aname_health(): level 'ok'/'degraded'/'failing', the reason's
     runbook anchor (docs/RUNBOOK.md) and its sentence."""
 
+    level: str
+    reason: str
+    text: str
+
     @property
-    def level_code(self):
+    def level_code(self) -> int:
         return {"ok": 0, "degraded": 1, "failing": 2}.get(self.level, -1)
 
 
@@ -213,14 +225,30 @@ class Resolver:
     closed when garbage-collected and at interpreter exit.
     """
 
-    def __init__(self, *, forwarders=None, stubs=None, local_zones=None,
-                 local_data=None, trust_anchor_file=None, timeout=None,
-                 cache_size=None, min_ttl=None, max_ttl=None,
-                 neg_max_ttl=None, max_chain=None, thread=False,
-                 stale_ttl=None, max_stale=None, stale_client_timeout=None,
-                 prefetch=None, backoff=None, max_fetches=None,
-                 max_waiters=None, watchdog_interval=None,
-                 watchdog_grace=None, log=None, log_level=1):
+    def __init__(self, *,
+                 forwarders: Optional[Iterable[str]] = None,
+                 stubs: Optional[Mapping[str, Union[str, Iterable[str]]]] = None,
+                 local_zones: Optional[Mapping[str, str]] = None,
+                 local_data: Optional[Iterable[str]] = None,
+                 trust_anchor_file: Optional[str] = None,
+                 timeout: Optional[float] = None,
+                 cache_size: Optional[int] = None,
+                 min_ttl: Optional[int] = None,
+                 max_ttl: Optional[int] = None,
+                 neg_max_ttl: Optional[int] = None,
+                 max_chain: Optional[int] = None,
+                 thread: bool = False,
+                 stale_ttl: Optional[int] = None,
+                 max_stale: Optional[int] = None,
+                 stale_client_timeout: Optional[float] = None,
+                 prefetch: Optional[int] = None,
+                 backoff: Optional[float] = None,
+                 max_fetches: Optional[int] = None,
+                 max_waiters: Optional[int] = None,
+                 watchdog_interval: Optional[float] = None,
+                 watchdog_grace: Optional[float] = None,
+                 log: Optional[LogCallback] = None,
+                 log_level: int = 1) -> None:
         kw = dict(locals())
         del kw["self"]
         if thread not in (True, False, 0, 1):
@@ -249,45 +277,62 @@ class Resolver:
                                            self._log_cb)
 
     # ------------------------------------------------------------ lifetime
-    def close(self):
+    def close(self) -> None:
         """Free the context.  Pending requests fail with aname.Cancelled
         (their awaiters see the exception).  Idempotent."""
         if self._driver is not None:
             self._driver.detach_from_any_thread()
         self._finalizer()
 
+    async def aclose(self) -> None:
+        """close() for asyncio code.  In thread mode the library thread
+        is joined in an executor thread, so the running loop never blocks
+        on it; in event-loop mode close() itself never waits.  Pending
+        requests fail with aname.Cancelled.  Idempotent."""
+        if self._thread and not self.closed:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, self.close)
+        else:
+            self.close()
+
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle.ptr is None
 
-    def __enter__(self):
+    def __enter__(self) -> "Resolver":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    async def __aenter__(self) -> "Resolver":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
         mode = "thread" if self._thread else "event-loop"
         state = "closed" if self.closed else "open"
         return "<aname.Resolver %s %s>" % (mode, state)
 
     # ------------------------------------------------------------ driving
-    def fileno(self):
+    def fileno(self) -> int:
         """aname_fd(): the fd to watch in event-loop mode."""
         with self._handle.use() as ctx:
             return check(lib.aname_fd(ctx), "aname_fd")
 
-    def timeout_ms(self):
+    def timeout_ms(self) -> int:
         """aname_timeout_ms(): -1 no deadline, 0 work is ready now."""
         with self._handle.use() as ctx:
             return lib.aname_timeout_ms(ctx)
 
-    def process(self):
+    def process(self) -> None:
         """aname_process(): do all ready work now, without blocking."""
         with self._handle.use() as ctx:
             check(lib.aname_process(ctx), "aname_process")
 
-    def poll(self, timeout):
+    def poll(self, timeout: float) -> None:
         """Wait at most timeout seconds for the fd or the library's next
         deadline, then process().  For hosts with a simple loop."""
         with self._handle.use() as ctx:
@@ -301,7 +346,7 @@ class Resolver:
             p.poll(wait)
             check(lib.aname_process(ctx), "aname_process")
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> None:
         """aname_wait(): drive until nothing is pending; raise
         aname.Timeout after timeout seconds (None: no limit)."""
         ms = -1 if timeout is None else _util.millis(timeout, "timeout")
@@ -333,7 +378,8 @@ class Resolver:
             return True
         return False
 
-    def resolve(self, target, rrtype="A", timeout=None):
+    def resolve(self, target: str, rrtype: RRType = "A",
+                timeout: Optional[float] = None) -> Result:
         """Resolve target; block until the answer or the deadline.
 
         rrtype: 'A', 'AAAA' or 'BOTH'.  timeout: seconds for this request
@@ -376,7 +422,8 @@ class Resolver:
             if rc < 0 and rc != EBUSY:
                 check(rc, "aname_process")
 
-    async def resolve_async(self, target, rrtype="A", timeout=None):
+    async def resolve_async(self, target: str, rrtype: RRType = "A",
+                            timeout: Optional[float] = None) -> Result:
         """Like resolve(), without blocking the running asyncio loop.
 
         In event-loop mode the loop watches aname_fd() and arms one timer
@@ -425,7 +472,8 @@ class Resolver:
             self._driver = None
 
     # ------------------------------------------------------------ cache
-    def lookup(self, target, rrtype="A", fetch=True, stale=True):
+    def lookup(self, target: str, rrtype: RRType = "A", fetch: bool = True,
+               stale: bool = True) -> Optional[Result]:
         """aname_cache_lookup(): never blocks.  Returns a Result, or None
         when nothing usable is cached (with fetch=True a background
         resolution was then started; it runs while the resolver is driven).
@@ -445,7 +493,7 @@ class Resolver:
         check(rc, "target %r" % (target,))
         return Result(out.value, code)
 
-    def register(self, target, rrtype="BOTH"):
+    def register(self, target: str, rrtype: RRType = "BOTH") -> None:
         """aname_target_register(): keep target warm (counted)."""
         code = _util.rrtype(rrtype)
         raw = _util.name(target, "target")
@@ -455,7 +503,7 @@ class Resolver:
         if self._driver is not None:
             self._driver.rearm()
 
-    def unregister(self, target, rrtype="BOTH"):
+    def unregister(self, target: str, rrtype: RRType = "BOTH") -> None:
         """aname_target_unregister(); aname.NoEntry if not registered."""
         code = _util.rrtype(rrtype)
         raw = _util.name(target, "target")
@@ -464,7 +512,7 @@ class Resolver:
                   "target %r" % (target,))
 
     # ------------------------------------------------------------ health
-    def health(self):
+    def health(self) -> Health:
         """Health(level, reason anchor, text) over the last 60 s."""
         reason = ctypes.c_int(0)
         with self._handle.use() as ctx:
@@ -474,9 +522,9 @@ class Resolver:
                       lib.aname_health_reason_name(reason.value).decode(),
                       lib.aname_health_reason_text(reason.value).decode())
 
-    def stats(self):
+    def stats(self) -> Dict[str, int]:
         """Every statistic by its metric name, e.g. {'requests': 12, ...}."""
-        out = {}
+        out: Dict[str, int] = {}
         value = ctypes.c_uint64()
         with self._handle.use() as ctx:
             i = 0
@@ -490,10 +538,10 @@ class Resolver:
                 i += 1
         return out
 
-    def latency(self):
+    def latency(self) -> List[Tuple[float, int]]:
         """Cumulative upstream latency histogram: [(le_ms, count), ...];
         the last bucket's le_ms is float('inf')."""
-        out = []
+        out: List[Tuple[float, int]] = []
         le = ctypes.c_uint32()
         count = ctypes.c_uint64()
         with self._handle.use() as ctx:
@@ -504,12 +552,12 @@ class Resolver:
                 if rc == -4:  # ANAME_ENOENT: past the last bucket
                     break
                 check(rc, "latency bucket %d" % i)
-                edge = float("inf") if le.value == 0xFFFFFFFF else le.value
+                edge = float("inf") if le.value == 0xFFFFFFFF else float(le.value)
                 out.append((edge, count.value))
                 i += 1
         return out
 
-    def prometheus(self):
+    def prometheus(self) -> str:
         """aname_metrics_prometheus(): the text exposition format."""
         with self._handle.use() as ctx:
             size = 4096

@@ -7,10 +7,12 @@ close().  Results stay valid after their Resolver is closed (the library
 promises that), so a Result does not keep its Resolver alive.
 """
 
-import collections
+from __future__ import annotations
+
 import ctypes
 import socket
 import weakref
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 from . import _util
 from ._lib import lib
@@ -21,12 +23,14 @@ _FAMILY = {_util.A: (socket.AF_INET, 4), _util.AAAA: (socket.AF_INET6, 16)}
 ENOENT = -4
 ENOSPC = -16
 
-Record = collections.namedtuple("Record", "type address")
-Record.__doc__ = "One synthesized address: type 'A' or 'AAAA', address text."
+class Record(NamedTuple):
+    """One synthesized address: type 'A' or 'AAAA', address text."""
+
+    type: str
+    address: str
 
 
-class Synthesis(collections.namedtuple("Synthesis",
-                                       "owner ttl count text wire")):
+class Synthesis(NamedTuple):
     """The sibling RRset(s) for one owner name.
 
     owner  the owner name as given;
@@ -37,12 +41,18 @@ class Synthesis(collections.namedtuple("Synthesis",
            appended to an answer section (aname_synth_wire).
     """
 
+    owner: str
+    ttl: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, as before
+    text: str
+    wire: bytes
+
     @property
-    def lines(self):
+    def lines(self) -> List[str]:
         return self.text.splitlines()
 
 
-def name_to_wire(name):
+def name_to_wire(name: Union[str, bytes]) -> bytes:
     """Presentation-format name to uncompressed wire format (bytes)."""
     raw = _util.name(name)
     buf = ctypes.create_string_buffer(256)
@@ -77,19 +87,19 @@ class Result:
         return cls(lib.aname_result_ref(ptr), rrtype)
 
     # ------------------------------------------------------------ lifetime
-    def close(self):
+    def close(self) -> None:
         """Drop the library reference now; later accesses raise."""
         self._finalizer()
         self._ptr = None
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._ptr is None
 
-    def __enter__(self):
+    def __enter__(self) -> "Result":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _p(self):
@@ -99,35 +109,35 @@ class Result:
 
     # ------------------------------------------------------------ per type
     @property
-    def rrtype(self):
+    def rrtype(self) -> str:
         """The requested type: 'A', 'AAAA' or 'BOTH'."""
         return _util.TYPE_TEXT[self._rrtype]
 
     @property
-    def types(self):
+    def types(self) -> Tuple[str, ...]:
         """The address types this result covers, e.g. ('A', 'AAAA')."""
         return tuple(_util.TYPE_TEXT[t] for t in _util.types_of(self._rrtype))
 
     def _type(self, rrtype):
         return _util.rrtype(rrtype, (_util.A, _util.AAAA))
 
-    def status_of(self, rrtype):
+    def status_of(self, rrtype: Union[str, int]) -> int:
         """ANAME_OK (0) or the failure status of one type."""
         return lib.aname_result_status(self._p(), self._type(rrtype))
 
-    def rcode_of(self, rrtype):
+    def rcode_of(self, rrtype: Union[str, int]) -> int:
         """0 (NOERROR), 3 (NXDOMAIN) or -1 (no answer) for one type."""
         return lib.aname_result_rcode(self._p(), self._type(rrtype))
 
-    def ttl_of(self, rrtype):
+    def ttl_of(self, rrtype: Union[str, int]) -> int:
         """Remaining TTL of one type, counted down since it was received."""
         return lib.aname_result_ttl(self._p(), self._type(rrtype))
 
-    def chain_of(self, rrtype):
+    def chain_of(self, rrtype: Union[str, int]) -> int:
         """Number of CNAMEs followed to reach one type's addresses."""
         return lib.aname_result_chain(self._p(), self._type(rrtype))
 
-    def addresses_of(self, rrtype):
+    def addresses_of(self, rrtype: Union[str, int]) -> List[str]:
         """One type's addresses as strings, in the library's order."""
         t = self._type(rrtype)
         if t not in self._addrs:
@@ -151,22 +161,22 @@ class Result:
                 if lib.aname_result_rcode(self._p(), t) >= 0]
 
     @property
-    def target(self):
+    def target(self) -> str:
         """The target, lower case and absolute."""
         return lib.aname_result_target(self._p()).decode("ascii", "replace")
 
     @property
-    def status(self):
+    def status(self) -> int:
         types = _util.types_of(self._rrtype)
         codes = [lib.aname_result_status(self._p(), t) for t in types]
         return 0 if 0 in codes else codes[0]
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.status == 0
 
     @property
-    def rcode(self):
+    def rcode(self) -> int:
         """0 NOERROR, 3 NXDOMAIN, -1 no DNS answer; for BOTH the first
         type that has an answer (NOERROR wins over NXDOMAIN)."""
         codes = [lib.aname_result_rcode(self._p(), t)
@@ -175,55 +185,57 @@ class Result:
         return min(answered) if answered else -1
 
     @property
-    def nxdomain(self):
+    def nxdomain(self) -> bool:
         return self.rcode == 3
 
     @property
-    def nodata(self):
+    def nodata(self) -> bool:
         """NOERROR without a single address (draft-aname: answer NODATA)."""
         return self.rcode == 0 and not self.addresses
 
     @property
-    def ttl(self):
+    def ttl(self) -> int:
         ttls = [lib.aname_result_ttl(self._p(), t) for t in self._answered()]
         return min(ttls) if ttls else 0
 
     @property
-    def chain(self):
+    def chain(self) -> int:
         """Longest CNAME chain followed over the covered types."""
         return max(lib.aname_result_chain(self._p(), t)
                    for t in _util.types_of(self._rrtype))
 
     @property
-    def addresses(self):
-        out = []
+    def addresses(self) -> List[str]:
+        out: List[str] = []
         for t in _util.types_of(self._rrtype):
             out.extend(self.addresses_of(t))
         return out
 
     @property
-    def records(self):
-        out = []
+    def records(self) -> List[Record]:
+        out: List[Record] = []
         for t in _util.types_of(self._rrtype):
             out.extend(Record(_util.TYPE_TEXT[t], a)
                        for a in self.addresses_of(t))
         return out
 
     @property
-    def secure(self):
+    def secure(self) -> bool:
         return bool(lib.aname_result_secure(self._p()))
 
     @property
-    def stale(self):
+    def stale(self) -> bool:
         return bool(lib.aname_result_stale(self._p()))
 
     # ------------------------------------------------------------ synthesis
-    def synth_ttl(self, alias_ttl, rrtype=None):
+    def synth_ttl(self, alias_ttl: int,
+                  rrtype: Optional[Union[str, int]] = None) -> int:
         t = self._rrtype if rrtype is None else _util.rrtype(rrtype)
         return lib.aname_synth_ttl(self._p(), t,
                                    _util.uint(alias_ttl, "alias_ttl"))
 
-    def synthesize(self, owner, alias_ttl, rrtype=None):
+    def synthesize(self, owner: str, alias_ttl: int,
+                   rrtype: Optional[Union[str, int]] = None) -> Synthesis:
         """The sibling RRset(s) at owner, as text and as wire bytes.
 
         rrtype defaults to the requested type; 'BOTH' gives A then AAAA.
@@ -262,7 +274,7 @@ class Result:
         check(count, "owner %r" % (owner,))
         return buf.raw[:written.value], count
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._ptr is None:
             return "<aname.Result closed>"
         flags = "".join([" stale" if self.stale else "",
