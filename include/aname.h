@@ -468,7 +468,8 @@ ANAME_API int aname_fd(const aname_ctx_t *ctx);
 /**
  * Milliseconds until aname_process() must run even if the fd stays quiet:
  * -1 means no deadline, 0 means work is ready now.  Read it again after
- * every aname_* call, before sleeping.
+ * every aname_* call, before sleeping.  With forwarders or stubs it is
+ * never -1: the upstream canaries need a round every 2 s.
  * \note Thread-safe.  Since 0.1.
  */
 ANAME_API int aname_timeout_ms(const aname_ctx_t *ctx);

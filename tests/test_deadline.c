@@ -81,7 +81,17 @@ Test(deadline, timeout_reported_by_aname_timeout_ms)
 {
 	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(th_bh), NULL);
 	th_done_t d = {0};
-	cr_assert_eq(aname_timeout_ms(ctx), -1, "idle: no deadline");
+	/* Idle, a context only has its upstream canaries to run (one probe
+	 * per stub address every 2 s). */
+	int idle = aname_timeout_ms(ctx);
+	cr_assert(idle >= 0 && idle <= 2000, "idle: canary in %d ms", idle);
+	aname_config_t *cfg = aname_config_new();
+	aname_ctx_t *recursive;
+	cr_assert_eq(aname_ctx_new(&recursive, cfg), ANAME_OK);
+	aname_config_free(cfg);
+	cr_assert_eq(aname_timeout_ms(recursive), -1,
+		     "idle, full recursion (nothing to probe): no deadline");
+	aname_ctx_free(recursive);
 	aname_resolve(ctx, "x.example.test", 1, 500, th_on_done, &d, NULL);
 	aname_process(ctx);
 	int t = aname_timeout_ms(ctx);

@@ -620,3 +620,181 @@ Test(resilience, slow_upstream_answers_cold_within_deadline)
 		ts_proxy_clear_modes(th_px);
 	}
 }
+
+/* Drive the loop for ms milliseconds (refreshes and canaries are not
+ * requests, so aname_wait() would return at once). */
+static void drive(aname_ctx_t *ctx, int ms)
+{
+	int64_t end = ts_now_ms() + ms;
+	while (ts_now_ms() < end) {
+		struct pollfd p = {.fd = aname_fd(ctx), .events = POLLIN};
+		int t = aname_timeout_ms(ctx);
+		int left = (int)(end - ts_now_ms());
+		poll(&p, 1, t < 0 || t > left ? (left > 0 ? left : 0) : t);
+		aname_process(ctx);
+	}
+}
+
+struct health_wait {
+	aname_ctx_t *ctx;
+	int level, reason;
+};
+
+static bool health_is(void *arg)
+{
+	struct health_wait *h = arg;
+	drive(h->ctx, 20);
+	int reason;
+	return aname_health(h->ctx, &reason) == h->level &&
+	       (h->reason < 0 || reason == h->reason);
+}
+
+static void canary_quick(aname_config_t *cfg)
+{
+	aname_config_set_backoff(cfg, 30);
+}
+
+/* Every upstream goes silent while the cache is fresh: health says so
+ * within 10 s, and is ok again within 10 s of the upstream's return. */
+Test(resilience, canary_sees_silent_upstream_with_a_fresh_cache,
+     .timeout = 60)
+{
+	/* Only the proxy as upstream: th_config()'s guard stub for "." is a
+	 * closed port, which the canary rightly reports silent. */
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_proxy_port(th_px));
+	aname_config_t *cfg = aname_config_new();
+	aname_config_add_forwarder(cfg, addr);
+	canary_quick(cfg);
+	aname_ctx_t *ctx;
+	cr_assert_eq(aname_ctx_new(&ctx, cfg), ANAME_OK);
+	aname_config_free(cfg);
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+	int reason;
+	cr_assert_eq(aname_health(ctx, &reason), ANAME_HEALTH_OK);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
+	int64_t t0 = ts_now_ms();
+	struct health_wait hw = {ctx, ANAME_HEALTH_DEGRADED,
+				 ANAME_REASON_UPSTREAM_SILENT};
+	cr_assert(ts_wait_until(health_is, &hw, 10000),
+		  "degraded/upstream-silent within 10 s");
+	int64_t detect = ts_now_ms() - t0;
+	/* The cache is still fresh: clients were never affected. */
+	aname_result_t *res = NULL;
+	cr_assert_eq(aname_cache_lookup(ctx, "www.example.test", 1, 0, &res),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_stale(res), 0);
+	aname_result_unref(res);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_PASS, 0);
+	t0 = ts_now_ms();
+	hw = (struct health_wait){ctx, ANAME_HEALTH_OK, -1};
+	cr_assert(ts_wait_until(health_is, &hw, 10000),
+		  "ok within 10 s of recovery");
+	cr_log_info("canary: silent after %lld ms, ok again after %lld ms",
+		    (long long)detect, (long long)(ts_now_ms() - t0));
+	aname_ctx_free(ctx);
+}
+
+struct fresh_wait {
+	aname_ctx_t *ctx;
+	const char *name;
+};
+
+static bool is_fresh_now(void *arg)
+{
+	struct fresh_wait *f = arg;
+	drive(f->ctx, 20);
+	aname_result_t *res = NULL;
+	bool fresh = aname_cache_lookup(f->ctx, f->name, 1,
+					ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
+					&res) == ANAME_OK &&
+		     !aname_result_stale(res);
+	aname_result_unref(res);
+	return fresh;
+}
+
+static void stale_long(aname_config_t *cfg)
+{
+	aname_config_set_stale(cfg, 30, 3600, 0);
+	aname_config_set_backoff(cfg, 30);
+}
+
+/* An outage longer than several backoff steps: once the upstream is back,
+ * a registered target is fresh again within 5 s (the canary sees the
+ * return and clears every backoff), not after the 30 s backoff cap. */
+Test(resilience, recovery_after_an_outage_within_5s, .timeout = 60)
+{
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), stale_long);
+	cr_assert_eq(aname_target_register(ctx, "short.example.test", 1),
+		     ANAME_OK);
+	struct fresh_wait fw = {ctx, "short.example.test"};
+	cr_assert(ts_wait_until(is_fresh_now, &fw, 3000), "registered: fresh");
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_DROP, 0);
+	drive(ctx, 8000); /* TTL 2 s: stale, refreshes fail, backoff grows */
+	aname_result_t *res = NULL;
+	cr_assert_eq(aname_cache_lookup(ctx, "short.example.test", 1,
+					ANAME_LOOKUP_STALE, &res),
+		     ANAME_OK, "served stale during the outage");
+	cr_assert(aname_result_stale(res));
+	aname_result_unref(res);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_PASS, 0);
+	int64_t t0 = ts_now_ms();
+	cr_assert(ts_wait_until(is_fresh_now, &fw, 5000),
+		  "fresh within 5 s of the upstream's return");
+	cr_log_info("recovery: fresh %lld ms after the upstream came back",
+		    (long long)(ts_now_ms() - t0));
+	aname_ctx_free(ctx);
+}
+
+static bool is_stale_now(void *arg)
+{
+	struct fresh_wait *f = arg;
+	drive(f->ctx, 20);
+	aname_result_t *res = NULL;
+	bool stale = aname_cache_lookup(f->ctx, f->name, 1, ANAME_LOOKUP_STALE,
+					&res) == ANAME_OK &&
+		     aname_result_stale(res);
+	aname_result_unref(res);
+	return stale;
+}
+
+static void watchdog_default_stale(aname_config_t *cfg)
+{
+	aname_config_set_stale(cfg, 30, 3600, 0);
+}
+
+/* The worker stops while a registered short-TTL target needs refreshing:
+ * after the watchdog's replacement (default 1 s interval + 2 s grace) the
+ * target is fresh again within grace + 2 s of the stall's start. */
+Test(resilience, watchdog_replacement_refreshes_wanted_targets,
+     .timeout = 60)
+{
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), watchdog_default_stale);
+	cr_assert_eq(aname_target_register(ctx, "short.example.test", 1),
+		     ANAME_OK);
+	struct fresh_wait fw = {ctx, "short.example.test"};
+	cr_assert(ts_wait_until(is_fresh_now, &fw, 3000));
+	pid_t worker = ts_find_ub_worker(1, 2000);
+	ts_freeze_t *fz = ts_freeze(worker);
+	cr_assert_not_null(fz);
+	int64_t t0 = ts_now_ms();
+	/* The 2 s TTL runs out during the stall: the refresh is stuck. */
+	struct fresh_wait sw = {ctx, "short.example.test"};
+	cr_assert(ts_wait_until(is_stale_now, &sw, 3000), "goes stale");
+	cr_assert(ts_wait_until(is_fresh_now, &fw, 6000), "fresh again");
+	int64_t took = ts_now_ms() - t0;
+	uint64_t restarts;
+	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
+	cr_assert_eq(restarts, 1);
+	/* The refresh starts at most one TTL after the stall began, the
+	 * watchdog notices within interval + grace, and the re-issued fetch
+	 * answers in a round trip. */
+	cr_assert_leq(took, 2000 + 1000 + 2000 + 2000, "%lld ms",
+		      (long long)took);
+	cr_log_info("watchdog: fresh %lld ms after the stall began",
+		    (long long)took);
+	aname_ctx_free(ctx);
+	ts_thaw(fz);
+}

@@ -169,21 +169,21 @@ Test(resolve, chain_over_limit_is_eloop)
 Test(resolve, twenty_hop_chain_is_eloop)
 {
 	th_done_t d = {0};
-	cr_assert_eq(th_resolve(ctx, "h1.example.test", ANAME_RRTYPE_A, 0, &d),
+	cr_assert_eq(th_resolve(ctx, "hop1.example.test", ANAME_RRTYPE_A, 0, &d),
 		     ANAME_ELOOP, "%s", aname_status_name(d.status));
 	th_done_clear(&d);
-	/* h4 is 17 hops from www: still past the largest limit. */
+	/* hop4 is 17 hops from www: still past the largest limit. */
 	aname_config_t *cfg = th_config(ts_nsd_port(th_nsd));
 	aname_config_set_max_chain(cfg, 16);
 	aname_ctx_t *c16;
 	cr_assert_eq(aname_ctx_new(&c16, cfg), ANAME_OK);
 	aname_config_free(cfg);
 	th_done_t e = {0};
-	cr_assert_eq(th_resolve(c16, "h4.example.test", ANAME_RRTYPE_A, 0, &e),
+	cr_assert_eq(th_resolve(c16, "hop4.example.test", ANAME_RRTYPE_A, 0, &e),
 		     ANAME_ELOOP, "%s", aname_status_name(e.status));
 	th_done_clear(&e);
 	th_done_t f = {0};
-	cr_assert_eq(th_resolve(c16, "h5.example.test", ANAME_RRTYPE_A, 0, &f),
+	cr_assert_eq(th_resolve(c16, "hop5.example.test", ANAME_RRTYPE_A, 0, &f),
 		     ANAME_OK, "16 hops are within the limit");
 	th_done_clear(&f);
 	aname_ctx_free(c16);
