@@ -136,7 +136,8 @@ struct ldns_struct_rr_list;
 	XX(EBADADDR, -18, "malformed IP address or port")                     \
 	XX(EBADRR, -19, "malformed resource record text")                     \
 	XX(EMALFORMED, -20, "malformed or inconsistent upstream answer")      \
-	XX(EFILE, -21, "file cannot be read")
+	XX(EFILE, -21, "file cannot be read")                                 \
+	XX(EBADFILE, -22, "cache snapshot truncated, corrupt, too large or of another version")
 
 /** Status values; functions return them as int. */
 typedef enum {
@@ -888,6 +889,104 @@ ANAME_API int aname_stats_latency(aname_ctx_t *ctx, size_t i, uint32_t *le_ms,
  */
 ANAME_API int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf,
 				       size_t buflen);
+
+/* ------------------------------------------------------------------------ */
+/* Per-target state                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** What a (target, type) is doing, for the operator paged at 03:00. */
+#define ANAME_TARGET_STATE_MAP(XX)                                            \
+	XX(FRESH, 0, "fresh", "answer within its TTL")                         \
+	XX(REFRESHING, 1, "refreshing", "an upstream resolution is running")   \
+	XX(STALE, 2, "stale", "TTL expired; served stale, refresh due")       \
+	XX(BACKOFF, 3, "backoff", "failed recently; upstream not asked now")  \
+	XX(FAILING, 4, "failing", "no usable answer and the last try failed")
+
+typedef enum {
+#define ANAME_XX_(name, val, str, text) ANAME_TARGET_##name = (val),
+	ANAME_TARGET_STATE_MAP(ANAME_XX_)
+#undef ANAME_XX_
+	ANAME_TARGET_STATE_COUNT_
+} aname_target_state_t;
+
+/** Name of a target state, e.g. "stale" (static; NULL if unknown). */
+ANAME_API const char *aname_target_state_name(int state);
+
+/**
+ * One (target, type) as aname_targets_each() reports it.  Strings and the
+ * struct are valid only during the callback.  Ages are in seconds before
+ * the call; a value that does not apply is 0 (for ages, UINT32_MAX means
+ * "never").
+ */
+typedef struct aname_target_info {
+	const char *target;   /**< Absolute presentation name, lower case. */
+	uint16_t rrtype;      /**< ANAME_RRTYPE_A or ANAME_RRTYPE_AAAA. */
+	int state;            /**< aname_target_state_t. */
+	int registered;       /**< 1 if aname_target_register()ed. */
+	uint16_t addresses;   /**< In the cached answer (0: NODATA/NXDOMAIN). */
+	int rcode;            /**< Of the cached answer: 0 or 3; -1 if none. */
+	uint32_t age_s;       /**< Since the cached answer arrived. */
+	uint32_t ttl_left_s;  /**< 0 once expired. */
+	uint32_t stale_for_s; /**< Since it expired; 0 while fresh. */
+	int secure;           /**< 1 DNSSEC secure, 0 insecure. */
+	unsigned chain;       /**< CNAMEs followed to the addresses. */
+	int last_error;       /**< Last failure since the answer (ANAME_OK: none). */
+	uint32_t last_error_age_s; /**< UINT32_MAX when none. */
+	unsigned consecutive_failures;
+	uint32_t changed_age_s; /**< Since the address set last changed;
+				     UINT32_MAX when never seen. */
+} aname_target_info_t;
+
+/** Called once per (target, type); return non-zero to stop early. */
+typedef int (*aname_target_cb)(void *arg, const aname_target_info_t *info);
+
+/**
+ * Every cached or registered (target, type) with its state.  Costs one
+ * pass over the cache (at most max_entries), never waits on the resolver,
+ * and calls \a cb with no library lock held (it may call into \a ctx).
+ *
+ * \return ANAME_OK, the callback's non-zero value if it stopped, or
+ *         ANAME_EINVAL, ANAME_ENOMEM.
+ * \note Thread-safe.  Since 0.2.
+ */
+ANAME_API int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb,
+				 void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Warm restarts                                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Save every cached answer (not failures) to \a path: a versioned,
+ * checksummed snapshot, written to a temporary file in the same directory,
+ * flushed to disk and renamed over \a path, so a crash leaves either the
+ * old file or the new one.  At most ANAME_SNAPSHOT_MAX_BYTES.
+ *
+ * \retval ANAME_OK, ANAME_EINVAL, ANAME_EFILE (cannot write), ANAME_ENOMEM.
+ * \note Thread-safe; never waits on the resolver.  Since 0.2.
+ */
+ANAME_API int aname_cache_save(aname_ctx_t *ctx, const char *path);
+
+/** Largest snapshot aname_cache_load() accepts (64 MiB). */
+#define ANAME_SNAPSHOT_MAX_BYTES (64u * 1024u * 1024u)
+
+/**
+ * Load a snapshot saved by aname_cache_save() into the cache, as data that
+ * may be served stale: each answer keeps the TTL it had left when saved,
+ * less the wall-clock time since, and an answer already expired is stale
+ * (served under ANAME_LOOKUP_STALE / serve-stale rules until max-stale).
+ * A file that is truncated, fails its checksum, is of another format
+ * version or is larger than ANAME_SNAPSHOT_MAX_BYTES changes nothing.
+ *
+ * \param[out] loaded  Entries stored; may be NULL.
+ * \retval ANAME_OK
+ * \retval ANAME_EFILE     Cannot be opened or read.
+ * \retval ANAME_EBADFILE  Rejected as above (nothing loaded).
+ * \retval ANAME_EINVAL, ANAME_ENOMEM.
+ * \note Thread-safe.  Since 0.2.
+ */
+ANAME_API int aname_cache_load(aname_ctx_t *ctx, const char *path,
+			       size_t *loaded);
 
 #ifdef __cplusplus
 }

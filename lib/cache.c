@@ -35,6 +35,7 @@ struct entry {
 	aname_result_t *res;         /* NULL: failure record only */
 	uint64_t fail_ms;            /* 0: no recent failure */
 	unsigned fails;              /* consecutive failures */
+	uint64_t changed_ms;         /* the address set last changed */
 	uint64_t refresh_after_ms;   /* no refresh before this */
 	int fail_status;
 	bool referenced; /* used since it last reached the LRU tail */
@@ -332,6 +333,14 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 	pthread_mutex_unlock(&s->lock);
 }
 
+static bool same_addresses(aname_result_t *a, aname_result_t *b)
+{
+	size_t alen = a->rrtype == ANAME_RRTYPE_AAAA ? 16 : 4;
+	return a->rcode == b->rcode && a->count == b->count &&
+	       memcmp(aname__result_addrs(a), aname__result_addrs(b),
+		      (size_t)a->count * alen) == 0;
+}
+
 int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms)
 {
@@ -350,6 +359,9 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		e->refresh_after_ms = now_ms + ANAME_REFRESH_RETRY_MS;
 	}
 	s->bytes -= entry_bytes(e);
+	if (e->res == NULL || !same_addresses(e->res, res)) {
+		e->changed_ms = now_ms != 0 ? now_ms : 1;
+	}
 	aname_result_unref(e->res);
 	e->res = aname_result_ref(res);
 	e->fail_ms = 0;
@@ -389,6 +401,47 @@ void aname__cache_hold_refresh(struct aname_cache *c,
 		e->refresh_after_ms = until_ms;
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
+		      void *arg)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		struct shard *s = &c->shards[i];
+		/* Copy out under the lock, call back without it: fn may take
+		 * other locks, or look up the cache itself. */
+		pthread_mutex_lock(&s->lock);
+		size_t n = s->count, k = 0;
+		struct aname_cache_item *items =
+			n > 0 ? calloc(n, sizeof(*items)) : NULL;
+		if (n > 0 && items == NULL) {
+			pthread_mutex_unlock(&s->lock);
+			return ANAME_ENOMEM;
+		}
+		for (struct entry *e = s->head; e != NULL && k < n;
+		     e = e->lnext) {
+			struct aname_cache_item *it = &items[k++];
+			it->key = e->key;
+			it->res = aname_result_ref(e->res);
+			it->fail_ms = e->fail_ms;
+			it->fails = e->fails;
+			it->fail_status = e->fail_status;
+			it->changed_ms = e->changed_ms;
+		}
+		pthread_mutex_unlock(&s->lock);
+		int stop = 0;
+		for (size_t j = 0; j < k; j++) {
+			if (stop == 0) {
+				stop = fn(arg, &items[j]);
+			}
+			aname_result_unref(items[j].res);
+		}
+		free(items);
+		if (stop != 0) {
+			return stop;
+		}
+	}
+	return ANAME_OK;
 }
 
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,

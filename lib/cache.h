@@ -75,6 +75,22 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 void aname__cache_hold_refresh(struct aname_cache *c,
 			       const struct aname_cache_key *k,
 			       uint64_t until_ms);
+/* One entry, copied out by aname__cache_each(). */
+struct aname_cache_item {
+	struct aname_cache_key key;
+	aname_result_t *res; /* borrowed for the call; may be NULL */
+	uint64_t fail_ms;
+	unsigned fails;
+	int fail_status;
+	uint64_t changed_ms; /* the address set last changed (0: never) */
+};
+/* Return non-zero to stop; that value is returned. */
+typedef int (*aname_cache_each_fn)(void *arg,
+				   const struct aname_cache_item *item);
+/* Every entry, shard by shard, most recently used first within a shard.
+ * fn runs with no cache lock held. */
+int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
+		      void *arg);
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions);
 /* Per-shard hit statistics, summed. */

@@ -178,6 +178,33 @@ int aname_target_unregister(aname_ctx_t *ctx, const char *target,
 	return ANAME_OK;
 }
 
+bool aname__registry_has(struct aname_ctx *ctx, const struct aname_cache_key *k)
+{
+	return find(ctx, k) != NULL;
+}
+
+int aname__registry_keys(struct aname_ctx *ctx, struct aname_cache_key **out,
+			 size_t *n)
+{
+	struct aname_htab *t = &ctx->regs.tab;
+	*out = NULL;
+	*n = 0;
+	if (t->n == 0) {
+		return ANAME_OK;
+	}
+	*out = malloc(t->n * sizeof(**out));
+	if (*out == NULL) {
+		return ANAME_ENOMEM;
+	}
+	for (size_t b = 0; t->b != NULL && b <= t->mask; b++) {
+		for (struct aname_reg *g = t->b[b]; g != NULL;
+		     g = aname__htab_next(t, g)) {
+			(*out)[(*n)++] = g->key;
+		}
+	}
+	return ANAME_OK;
+}
+
 void aname__registry_refresh_all(struct aname_ctx *ctx, uint64_t now_ms)
 {
 	struct aname_htab *t = &ctx->regs.tab;

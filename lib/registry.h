@@ -16,6 +16,9 @@
 #include "htab.h"
 #include "timer.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct aname_ctx;
 
 struct aname_reg {
@@ -34,6 +37,11 @@ struct aname_registry {
 void aname__registry_init(struct aname_registry *rg);
 /* Every registration due now (after a watchdog replacement). */
 void aname__registry_refresh_all(struct aname_ctx *ctx, uint64_t now_ms);
+/* Is (target, type) registered?  ctx->lock held. */
+bool aname__registry_has(struct aname_ctx *ctx, const struct aname_cache_key *k);
+/* A copy of every registered key (free() it); ctx->lock held. */
+int aname__registry_keys(struct aname_ctx *ctx, struct aname_cache_key **out,
+			 size_t *n);
 /* aname_ctx_free. */
 void aname__registry_clear(struct aname_ctx *ctx);
 

@@ -262,6 +262,15 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o,
 	}
 }
 
+static int count_state(void *arg, const aname_target_info_t *info)
+{
+	uint64_t *by_state = arg;
+	if (info->state >= 0 && info->state < ANAME_TARGET_STATE_COUNT_) {
+		by_state[info->state]++;
+	}
+	return 0;
+}
+
 int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 {
 	static const struct {
@@ -279,12 +288,20 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 		return ANAME_EINVAL;
 	}
 	uint64_t now = aname__now_ms();
+	/* Bounded cardinality: one series per state, not per target. */
+	uint64_t by_state[ANAME_TARGET_STATE_COUNT_] = {0};
+	aname_targets_each(ctx, count_state, by_state);
+	size_t n_up = ctx->canary.n;
 	pthread_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {
 		vals[i] = aname__stat_read(ctx, i, now);
 	}
 	memcpy(lat, ctx->stats.latency, sizeof(lat));
 	struct verdict v = judge(ctx, now);
+	bool up[64];
+	for (size_t i = 0; i < n_up && i < 64; i++) {
+		up[i] = !ctx->canary.up[i].silent;
+	}
 	pthread_mutex_unlock(&ctx->lock);
 
 	struct out o = {buf, buflen, 0};
@@ -295,6 +312,21 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 		"# TYPE aname_build_info gauge\n"
 		"aname_build_info{version=\"%s\"} 1\n",
 	    ANAME_VERSION_STR);
+	put(&o, "# HELP aname_targets cached or registered (target, type) "
+		"pairs by state\n# TYPE aname_targets gauge\n");
+	for (int i = 0; i < ANAME_TARGET_STATE_COUNT_; i++) {
+		put(&o, "aname_targets{state=\"%s\"} %llu\n",
+		    aname_target_state_name(i), (unsigned long long)by_state[i]);
+	}
+	if (n_up > 0) {
+		put(&o, "# HELP aname_upstream_up 1 while the upstream answers "
+			"the library's canary probes\n"
+			"# TYPE aname_upstream_up gauge\n");
+		for (size_t i = 0; i < n_up && i < 64; i++) {
+			put(&o, "aname_upstream_up{upstream=\"%s\"} %d\n",
+			    ctx->canary.up[i].name, up[i] ? 1 : 0);
+		}
+	}
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
 		bool counter = strcmp(defs[i].kind, "counter") == 0;
 		if (defs[i].id == ANAME_STAT_OLDEST_INFLIGHT_MS) {

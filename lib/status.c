@@ -100,3 +100,16 @@ const char *aname_stat_name(int stat)
 		return NULL;
 	}
 }
+
+const char *aname_target_state_name(int state)
+{
+	switch (state) {
+#define XX(name, val, str, text)                                              \
+	case ANAME_TARGET_##name:                                             \
+		return str;
+		ANAME_TARGET_STATE_MAP(XX)
+#undef XX
+	default:
+		return NULL;
+	}
+}

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cachefile.h"
 #include "common.h"
 #include "dnsloop.h"
 #include "httpd.h"
@@ -39,6 +40,7 @@ struct app {
 	struct cidr allow[MAX_ALLOW];
 	size_t nallow;
 	const char *metrics;
+	const char *cache_file;
 	unsigned long threads;
 	unsigned long timeout_ms;
 	unsigned long tcp_idle_ms;
@@ -54,7 +56,7 @@ static const common_opt_t opts[] = {
 	{ "timeout-ms", 1 }, { "stale-max", 1 }, { "metrics", 1 },
 	{ "allow", 1 },   { "threads", 1 }, { "config", 1 },
 	{ "trust-anchor", 1 }, { "tcp-idle-ms", 1 }, { "tcp-max", 1 },
-	{ "tcp-out-max", 1 },
+	{ "tcp-out-max", 1 }, { "cache-file", 1 },
 	{ "help", 0 },    { "version", 0 }, { NULL, 0 },
 };
 
@@ -65,7 +67,7 @@ static void usage(FILE *f)
 	      "         [--timeout-ms N] [--stale-max S] [--threads N]\n"
 	      "         [--metrics IP@PORT] [--allow CIDR ...] [--config FILE]\n"
 	      "         [--trust-anchor FILE] [--tcp-idle-ms N] [--tcp-max N]\n"
-	      "         [--tcp-out-max BYTES]\n"
+	      "         [--tcp-out-max BYTES] [--cache-file FILE]\n"
 	      "Answers A/AAAA queries for any name, flattened, from libaname.\n"
 	      "Default upstream: full recursion from the root hints.\n"
 	      "See aname-resolverd(8).\n", f);
@@ -170,6 +172,8 @@ static int apply(void *arg, const char *name, const char *val)
 			return -1;
 		}
 		a->metrics = val;
+	} else if (!strcmp(name, "cache-file")) {
+		a->cache_file = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &a->threads);
 	} else if (!strcmp(name, "tcp-idle-ms")) {
@@ -368,10 +372,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	cachefile_t *cf = cachefile_start("aname-resolverd", a.ctx,
+					  a.cache_file);
 	fprintf(stderr, "aname-resolverd: listening on %s%s\n", a.listen[0],
 		a.nlisten > 1 ? " and more" : "");
 	dnsloop_srv_run(srv);
 	httpd_stop(http);
+	cachefile_stop(cf);
 	/* Pending resolutions get ANAME_ECANCELED: clients get SERVFAIL. */
 	aname_ctx_free(a.ctx);
 	dnsloop_srv_free(srv);

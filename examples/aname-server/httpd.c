@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "httpd.h"
+#include "targets_json.h"
 
 /* How long a bogus answer keeps /health at degraded. */
 #define BOGUS_HOLD_MS (5 * 60 * 1000)
@@ -145,8 +146,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 					MHD_HTTP_OK;
 		return reply(c, code, body, (size_t)n, "text/plain");
 	}
-	return reply(c, MHD_HTTP_NOT_FOUND,
-		     strdup("not found: try /metrics or /health\n"), 35,
+	if (!strcmp(url, "/targets")) {
+		const char *st = MHD_lookup_connection_value(
+			c, MHD_GET_ARGUMENT_KIND, "state");
+		const char *lim = MHD_lookup_connection_value(
+			c, MHD_GET_ARGUMENT_KIND, "limit");
+		int state = st ? targets_state_from_name(st) : -1;
+		char *end = NULL;
+		unsigned long limit = lim ? strtoul(lim, &end, 10)
+					  : TARGETS_JSON_DEFAULT;
+		if ((st && state < 0) || (lim && (*lim == '\0' || *end)) ||
+		    limit == 0 || limit > TARGETS_JSON_MAX)
+		{
+			static const char msg[] =
+				"bad query: state=fresh|refreshing|stale|"
+				"backoff|failing, limit=1..100000\n";
+			return reply(c, MHD_HTTP_BAD_REQUEST, strdup(msg),
+				     sizeof(msg) - 1, "text/plain");
+		}
+		size_t len;
+		char *body = targets_json(h->ctx, state, (unsigned)limit, &len);
+		if (!body)
+			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				     strdup("out of memory\n"), 14,
+				     "text/plain");
+		return reply(c, MHD_HTTP_OK, body, len, "application/json");
+	}
+	static const char nf[] = "not found: try /metrics, /health or /targets\n";
+	return reply(c, MHD_HTTP_NOT_FOUND, strdup(nf), sizeof(nf) - 1,
 		     "text/plain");
 }
 

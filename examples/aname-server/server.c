@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cachefile.h"
 #include "common.h"
 #include "httpd.h"
 #include "server.h"
@@ -25,6 +26,7 @@ struct opts {
 	char *zones[MAX_ZONES];
 	size_t nzones;
 	const char *metrics;
+	const char *cache_file;
 	unsigned long threads;
 	unsigned long tcp_idle_ms;
 	unsigned long tcp_max;
@@ -38,6 +40,7 @@ static const common_opt_t optlist[] = {
 	{ "include-alias", 0 }, { "no-include-alias", 0 },
 	{ "tcp-idle-ms", 1 }, { "tcp-max", 1 },
 	{ "tcp-out-max", 1 }, { "trust-anchor", 1 },
+	{ "cache-file", 1 },
 	{ "help", 0 },        { "version", 0 },
 	{ NULL, 0 },
 };
@@ -50,6 +53,7 @@ static void usage(FILE *f)
 	      "         [--timeout-ms N] [--threads N] [--metrics IP@PORT]\n"
 	      "         [--stale-max S] [--no-include-alias] [--tcp-idle-ms N]\n"
 	      "         [--tcp-max N] [--tcp-out-max BYTES] [--trust-anchor FILE]\n"
+	      "         [--cache-file FILE]\n"
 	      "         [--config FILE]\n"
 	      "Authoritative DNS server answering ALIAS records with libaname.\n"
 	      "See aname-server(8).\n", f);
@@ -90,6 +94,8 @@ static int apply(void *arg, const char *name, const char *val)
 			return -1;
 		}
 		o->metrics = val;
+	} else if (!strcmp(name, "cache-file")) {
+		o->cache_file = val;
 	} else if (!strcmp(name, "threads")) {
 		return common_uint(name, val, 1, 64, &o->threads);
 	} else if (!strcmp(name, "tcp-idle-ms")) {
@@ -304,6 +310,9 @@ int main(int argc, char **argv)
 		aname_ctx_free(app.ctx);
 		return 1;
 	}
+	/* The last snapshot first: a restart with a dead upstream still
+	 * answers every target it knew, stale. */
+	cachefile_t *cf = cachefile_start("aname-server", app.ctx, o.cache_file);
 	/* Warm every target before the first query arrives. */
 	register_targets(&app, app.zs, 1);
 	httpd_t *http = NULL;
@@ -323,6 +332,7 @@ int main(int argc, char **argv)
 	if (reload_started)
 		pthread_join(reload_tid, NULL);
 	httpd_stop(http);
+	cachefile_stop(cf);
 	aname_ctx_free(app.ctx);
 	dnsloop_srv_free(srv);
 	zoneset_unref(tl_zs);

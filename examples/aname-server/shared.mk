@@ -12,7 +12,7 @@ ASRV_HDR    = $(wildcard $(ASRV_DIR)/*.h) include/aname.h include/aname_version.
 SBINDIR    ?= $(PREFIX)/sbin
 
 # The shared listener objects (also linked by aname-resolverd).
-DNSLOOP_OBJ = $(patsubst %,$(ASRV_OBJDIR)/%.o,dnsloop dnsmsg common httpd)
+DNSLOOP_OBJ = $(patsubst %,$(ASRV_OBJDIR)/%.o,dnsloop dnsmsg common httpd targets_json cachefile)
 
 $(ASRV_OBJDIR)/%.o: $(ASRV_DIR)/%.c $(ASRV_HDR)
 	@mkdir -p $(@D)

@@ -14,7 +14,7 @@
 FUZZ_DIR     = tests/fuzz
 FUZZ_B       = build-fuzz
 FUZZ_CC     ?= clang
-FUZZ_TARGETS = name zone answer query synth
+FUZZ_TARGETS = name zone answer query synth snapshot
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # FUZZ_EXTRA: extra compiler flags (coverage builds, experiments).
 FUZZ_EXTRA  ?=
@@ -46,7 +46,7 @@ $(FUZZ_B)/libaname-fuzz.a: $(FUZZ_LIB_OBJ)
 
 FUZZ_HCFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -I$(FUZZ_DIR) $(WARN) -pthread
 
-$(FUZZ_B)/fuzz_name $(FUZZ_B)/fuzz_answer $(FUZZ_B)/fuzz_synth: \
+$(FUZZ_B)/fuzz_name $(FUZZ_B)/fuzz_answer $(FUZZ_B)/fuzz_synth $(FUZZ_B)/fuzz_snapshot: \
 $(FUZZ_B)/fuzz_%: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_B)/libaname-fuzz.a
 	$(FUZZ_CC) $(FUZZ_HCFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_B)/libaname-fuzz.a $(FUZZ_LIBS)

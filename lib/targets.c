@@ -1,0 +1,145 @@
+/*
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+
+/**
+ * \file targets.c
+ * \brief aname_targets_each(): the state of every cached or registered
+ * (target, type), from the cache store, the fetch table, the registry and
+ * the policy's view of backoff.
+ */
+#include "aname_private.h"
+
+#include "cache.h"
+#include "clock.h"
+#include "ctx.h"
+#include "name.h"
+#include "policy.h"
+#include "watchdog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct walk {
+	aname_ctx_t *ctx;
+	aname_target_cb cb;
+	void *arg;
+	uint64_t now;
+};
+
+static uint32_t age_s(uint64_t now, uint64_t then)
+{
+	if (then == 0) {
+		return UINT32_MAX;
+	}
+	uint64_t d = now > then ? (now - then) / 1000u : 0;
+	return d > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)d;
+}
+
+static int state_of(const struct walk *w, const struct aname_cache_view *v,
+		    bool running)
+{
+	uint64_t recovered = aname__watchdog_recovered(w->ctx);
+	bool backoff = aname__policy_backing_off(&w->ctx->policy, v,
+						 recovered, w->now);
+	if (running) {
+		return ANAME_TARGET_REFRESHING;
+	}
+	if (v->res != NULL && v->fresh) {
+		return ANAME_TARGET_FRESH;
+	}
+	if (backoff) {
+		return ANAME_TARGET_BACKOFF;
+	}
+	if (v->res != NULL) {
+		return ANAME_TARGET_STALE;
+	}
+	return v->fail_ms != 0 ? ANAME_TARGET_FAILING
+			       : ANAME_TARGET_REFRESHING;
+}
+
+static int report(struct walk *w, const struct aname_cache_key *k,
+		  const struct aname_cache_view *v, uint64_t changed_ms)
+{
+	char name[ANAME_TEXT_MAX];
+	if (aname__name_to_text(k->name, k->len, name, sizeof(name)) < 0) {
+		return 0;
+	}
+	pthread_mutex_lock(&w->ctx->lock);
+	bool running = aname__fetch_running(w->ctx, k);
+	bool registered = aname__registry_has(w->ctx, k);
+	pthread_mutex_unlock(&w->ctx->lock);
+	aname_target_info_t info = {
+		.target = name,
+		.rrtype = k->rrtype,
+		.state = state_of(w, v, running),
+		.registered = registered,
+		.rcode = -1,
+		.last_error = v->fail_ms != 0 ? v->fail_status : ANAME_OK,
+		.last_error_age_s = age_s(w->now, v->fail_ms),
+		.consecutive_failures = v->fails,
+		.changed_age_s = age_s(w->now, changed_ms),
+	};
+	const aname_result_t *r = v->res;
+	if (r != NULL) {
+		uint64_t got = r->expire_ms - (uint64_t)r->ttl * 1000u;
+		info.addresses = r->count;
+		info.rcode = r->rcode;
+		info.age_s = age_s(w->now, got);
+		info.ttl_left_s = aname__result_expired(r, w->now)
+					  ? 0
+					  : (uint32_t)((r->expire_ms - w->now) /
+						       1000u);
+		info.stale_for_s = aname__result_expired(r, w->now)
+					   ? age_s(w->now, r->expire_ms)
+					   : 0;
+		info.secure = r->secure;
+		info.chain = r->chain;
+	}
+	return w->cb(w->arg, &info);
+}
+
+static int on_item(void *arg, const struct aname_cache_item *it)
+{
+	struct walk *w = arg;
+	struct aname_cache_view v = {
+		.res = it->res,
+		.fresh = it->res != NULL &&
+			 !aname__result_expired(it->res, w->now),
+		.fail_ms = it->fail_ms,
+		.fails = it->fails,
+		.fail_status = it->fail_status,
+		.key_hash = it->key.hash,
+	};
+	return report(w, &it->key, &v, it->changed_ms);
+}
+
+int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)
+{
+	if (ctx == NULL || cb == NULL) {
+		return ANAME_EINVAL;
+	}
+	struct walk w = {ctx, cb, arg, aname__now_ms()};
+	int rc = aname__cache_each(ctx->cache, on_item, &w);
+	if (rc != ANAME_OK) {
+		return rc;
+	}
+	/* Registered targets that have no cache entry yet. */
+	struct aname_cache_key *keys = NULL;
+	size_t n = 0;
+	pthread_mutex_lock(&ctx->lock);
+	rc = aname__registry_keys(ctx, &keys, &n);
+	pthread_mutex_unlock(&ctx->lock);
+	for (size_t i = 0; rc == ANAME_OK && i < n; i++) {
+		struct aname_cache_view v;
+		aname__cache_get(ctx->cache, &keys[i], w.now, false, &v);
+		bool absent = v.res == NULL && v.fail_ms == 0;
+		aname_result_unref(v.res);
+		if (absent) {
+			memset(&v, 0, sizeof(v));
+			rc = report(&w, &keys[i], &v, 0);
+		}
+	}
+	free(keys);
+	return rc;
+}
