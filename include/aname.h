@@ -575,6 +575,9 @@ ANAME_API int aname_cancel(aname_ctx_t *ctx, aname_qid_t qid);
 
 /**
  * Look a target up in the cache only.  Never blocks, never calls back.
+ * An answer that came with TTL 0 stays usable here for 1 s after it
+ * arrived, with TTL 0 (without that hold a synchronous host could never
+ * answer such a target); then it is fetched again.
  *
  * \param[in]  rrtype  ANAME_RRTYPE_A or ANAME_RRTYPE_AAAA.
  * \param[in]  flags   ANAME_LOOKUP_* bits.

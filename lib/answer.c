@@ -220,7 +220,8 @@ int aname__answer_from_packet(const uint8_t *pkt_wire, size_t len, int rcode,
 	 * before it, means a refresh at our expiry reaches the upstream
 	 * instead of getting libunbound's last second back.  Reported TTLs
 	 * never exceed ttl (aname__result_ttl_at). */
-	res->expire_ms = now_ms + (uint64_t)ttl * 1000u + (ttl > 0 ? 999u : 0u);
+	res->expire_ms = now_ms + (ttl > 0 ? (uint64_t)ttl * 1000u + 999u
+					  : ANAME_TTL0_HOLD_MS);
 	*out = res;
 	res = NULL;
 	rc = ANAME_OK;

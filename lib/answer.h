@@ -13,6 +13,12 @@
 
 #include <stdbool.h>
 
+/* A TTL-0 answer ("use once, do not cache") is still kept this long, and
+ * served with TTL 0: a synchronous host (a Knot module, the lua2 path)
+ * only ever sees what is in the cache, so without a hold such a target
+ * could never be answered at all. */
+#define ANAME_TTL0_HOLD_MS 1000
+
 struct aname_answer_limits {
 	unsigned max_chain;
 	uint32_t min_ttl, max_ttl, neg_max_ttl, stale_ttl;

@@ -319,11 +319,9 @@ void aname__fetch_job_done(struct aname_ctx *ctx, struct aname_job *job,
 	}
 	aname__stats_latency(&ctx->stats, now_ms - f->started_ms);
 	count_answer(ctx, res, status, now_ms);
-	if (status == ANAME_OK && res->ttl > 0) {
+	if (status == ANAME_OK) {
+		/* TTL 0 too, for its short hold (answer.h). */
 		aname__cache_put(ctx->cache, &f->key, res, now_ms);
-	} else if (status == ANAME_OK) {
-		/* Nothing to keep (TTL 0): the next lookup may refresh. */
-		aname__cache_hold_refresh(ctx->cache, &f->key, 0);
 	} else {
 		aname__cache_fail(ctx->cache, &f->key, status, now_ms);
 		aname__log(&ctx->log, ANAME_LOG_INFO, "resolving %s %s: %s",

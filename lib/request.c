@@ -105,10 +105,9 @@ static void sub_on_fetch(struct aname_ctx *ctx, struct aname_waiter *w,
 {
 	struct aname_sub *s = (struct aname_sub *)w;
 	if (status == ANAME_OK) {
-		/* An answer with no time left (libunbound's last second of a
-		 * cached copy) is no fresher than a stale candidate. */
-		bool expired = res->ttl == 0 ||
-			       aname__result_expired(res, now_ms);
+		/* An answer with no time left is no fresher than a stale
+		 * candidate. */
+		bool expired = aname__result_expired(res, now_ms);
 		if (expired && s->res != NULL) {
 			sub_end_stale(ctx, s, now_ms);
 		} else {

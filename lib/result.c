@@ -95,8 +95,8 @@ bool aname__result_expired(const aname_result_t *res, uint64_t now_ms)
 
 uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms)
 {
-	/* TTL 0 means "use once, do not cache": such an answer is never
-	 * cached, so it is never stale either. */
+	/* TTL 0 means "use once, do not cache": it is held only for
+	 * ANAME_TTL0_HOLD_MS (answer.h), always with TTL 0, never stale. */
 	if (res->status != ANAME_OK || res->ttl == 0) {
 		return 0;
 	}

@@ -189,6 +189,25 @@ Test(resolve, twenty_hop_chain_is_eloop)
 	aname_ctx_free(c16);
 }
 
+/* TTL 0: served with TTL 0, and visible to a synchronous host (the
+ * cache lookup) for the hold time. */
+Test(resolve, ttl_zero_is_served_and_held_briefly)
+{
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "zero.example.test", ANAME_RRTYPE_A, 0, &d),
+		     ANAME_OK);
+	cr_assert_eq(aname_result_count(d.res, ANAME_RRTYPE_A), 1);
+	cr_assert_eq(aname_result_ttl(d.res, ANAME_RRTYPE_A), 0);
+	th_done_clear(&d);
+	aname_result_t *res = NULL;
+	cr_assert_eq(aname_cache_lookup(ctx, "zero.example.test",
+					ANAME_RRTYPE_A, 0, &res),
+		     ANAME_OK, "a synchronous host sees the TTL-0 answer");
+	cr_assert_eq(aname_result_ttl(res, ANAME_RRTYPE_A), 0);
+	cr_assert_eq(aname_result_stale(res), 0);
+	aname_result_unref(res);
+}
+
 Test(resolve, big_answer_over_tcp)
 {
 	th_done_t d = {0};
