@@ -11,7 +11,9 @@
  * there) and ". NS" for a forwarder (a resolver answers from its cache or
  * its root hints, or refuses).  Any reply with the right ID, whatever its
  * rcode, proves the server is there; REFUSED included, because liveness,
- * not helpfulness, is the question.  Cost: one datagram per upstream
+ * not helpfulness, is the question.  The rcode is kept all the same:
+ * libunbound reports an upstream's REFUSED as SERVFAIL, and when every
+ * upstream refuses the probe too, fetch.c reports ANAME_EREFUSED.  Cost: one datagram per upstream
  * every ANAME_CANARY_INTERVAL_MS.
  */
 #include "canary.h"
@@ -153,6 +155,11 @@ int aname__canary_fd(const struct aname_canary *c, int family)
 	return family == AF_INET6 ? c->fd6 : c->fd4;
 }
 
+bool aname__canary_all_refuse(const struct aname_canary *c)
+{
+	return c->n > 0 && c->n_refusing == c->n;
+}
+
 uint64_t aname__canary_next(const struct aname_canary *c)
 {
 	return c->n > 0 ? c->next_ms : UINT64_MAX;
@@ -197,6 +204,11 @@ static void read_replies(struct aname_ctx *ctx, int fd, uint64_t now_ms)
 			}
 			u->last_reply_ms = now_ms;
 			u->watched_since_ms = now_ms;
+			bool refused = (buf[3] & 0x0f) == 5;
+			if (refused != u->refusing) {
+				u->refusing = refused;
+				c->n_refusing += refused ? 1 : (size_t)-1;
+			}
 			if (u->silent) {
 				u->silent = false;
 				c->n_silent--;

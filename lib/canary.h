@@ -38,6 +38,7 @@ struct aname_upstream {
 	uint64_t last_reply_ms;
 	uint64_t watched_since_ms; /* first probe, or the last reply */
 	bool silent;
+	bool refusing; /* its last reply was REFUSED */
 };
 
 struct aname_canary {
@@ -46,6 +47,7 @@ struct aname_canary {
 	size_t n;
 	uint64_t next_ms;
 	size_t n_silent;
+	size_t n_refusing;
 };
 
 int aname__canary_init(struct aname_canary *c, const aname_config_t *cfg);
@@ -56,6 +58,9 @@ int aname__canary_fd(const struct aname_canary *c, int family);
 struct aname_ctx;
 /* Read replies, send due probes, note transitions; ctx->lock held. */
 void aname__canary_run(struct aname_ctx *ctx, uint64_t now_ms);
+/* Every upstream refuses us (its last reply to the probe was REFUSED):
+ * libunbound turns REFUSED into SERVFAIL, this tells them apart. */
+bool aname__canary_all_refuse(const struct aname_canary *c);
 /* When the next probe is due (UINT64_MAX: no upstreams). */
 uint64_t aname__canary_next(const struct aname_canary *c);
 

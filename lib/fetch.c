@@ -317,6 +317,12 @@ void aname__fetch_job_done(struct aname_ctx *ctx, struct aname_job *job,
 	    now_ms - f->started_ms >= ctx->cfg.timeout_ms) {
 		status = ANAME_ETIMEDOUT;
 	}
+	/* libunbound reports an upstream's REFUSED as SERVFAIL; when every
+	 * upstream refuses the canary too, REFUSED is the truth (an ACL). */
+	if (status == ANAME_ESERVFAIL &&
+	    aname__canary_all_refuse(&ctx->canary)) {
+		status = ANAME_EREFUSED;
+	}
 	aname__stats_latency(&ctx->stats, now_ms - f->started_ms);
 	count_answer(ctx, res, status, now_ms);
 	if (status == ANAME_OK) {

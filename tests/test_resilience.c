@@ -798,3 +798,26 @@ Test(resilience, watchdog_replacement_refreshes_wanted_targets,
 	aname_ctx_free(ctx);
 	ts_thaw(fz);
 }
+
+/* A forwarder that refuses us: libunbound says SERVFAIL, the canary sees
+ * REFUSED, and the library reports ANAME_EREFUSED (and counts it). */
+Test(resilience, refusing_forwarder_is_erefused)
+{
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", ts_proxy_port(th_px));
+	aname_config_t *cfg = aname_config_new();
+	aname_config_add_forwarder(cfg, addr);
+	aname_ctx_t *ctx;
+	cr_assert_eq(aname_ctx_new(&ctx, cfg), ANAME_OK);
+	aname_config_free(cfg);
+	ts_proxy_set_mode(th_px, NULL, TS_MODE_REFUSED, 0);
+	drive(ctx, 200); /* the canary's first round trip */
+	th_done_t d = {0};
+	int st = th_resolve(ctx, "www.example.test", 1, 0, &d);
+	cr_assert_eq(st, ANAME_EREFUSED, "%s", aname_status_name(st));
+	th_done_clear(&d);
+	uint64_t refused = 0;
+	aname_stats_get(ctx, ANAME_STAT_ANSWERS_REFUSED, &refused);
+	cr_assert_geq(refused, 1);
+	aname_ctx_free(ctx);
+}
