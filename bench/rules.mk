@@ -12,7 +12,7 @@
 # Not part of "make test": benchmarks take minutes and need a quiet machine.
 
 ABENCH_DIR     = $(B)/bench
-ABENCH_PARTS   = hit miss coalesce memory deadline
+ABENCH_PARTS   = hit miss coalesce memory deadline startup
 ABENCH_COMMON  = bench/util.c bench/nsd.c bench/setup.c
 # -O2 always: a benchmark of an unoptimised build measures nothing useful.
 ABENCH_CFLAGS  = -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Ibench $(WARN) -pthread
