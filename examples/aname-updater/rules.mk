@@ -1,0 +1,55 @@
+# examples/aname-updater: primary mode (issue 16).  The daemon, its tests
+# against real primaries (Knot, BIND, PowerDNS) with an NSD secondary, the
+# key-file fuzzer and the scale bench.
+#
+#   make test-updater     tests (also part of make test)
+#   make bench-updater    scale and propagation measurements (docs/SCALING.md)
+#   make fuzz-updater-key the BIND key-file parser under libFuzzer
+
+include examples/aname-server/shared.mk
+AUPD_DIR  = examples/aname-updater
+AUPD_OBJD = $(B)/examples/aname-updater.obj
+AUPD_SRC  = updater.c poll.c reconcile.c targets.c owners.c dnsio.c key.c \
+            state.c http.c
+AUPD_OBJ  = $(patsubst %.c,$(AUPD_OBJD)/%.o,$(AUPD_SRC))
+AUPD_HDR  = $(wildcard $(AUPD_DIR)/*.h) include/aname.h include/aname_version.h \
+            $(ASRV_DIR)/common.h
+AUPD      = $(B)/examples/aname-updater
+
+$(AUPD_OBJD)/%.o: $(AUPD_DIR)/%.c $(AUPD_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Iinclude -I$(ASRV_DIR) \
+	    $(WARN) -pthread $(CFLAGS) -c -o $@ $<
+
+# common.o (option driver, --forward/--stub) comes from aname-server.
+$(AUPD): $(AUPD_OBJ) $(ASRV_OBJDIR)/common.o $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(AUPD_OBJ) $(ASRV_OBJDIR)/common.o \
+	    $(STLIB) -lmicrohttpd $(DEP_LIBS)
+
+.PHONY: test-updater bench-updater fuzz-updater-key install-aname-updater
+test-updater: $(AUPD)
+	$(AUPD_DIR)/tests/run.sh $(AUPD)
+
+bench-updater: $(AUPD)
+	$(AUPD_DIR)/bench.sh $(AUPD)
+
+# The key-file parser under libFuzzer (pattern of tests/fuzz/rules.mk).
+AUPD_FUZZ = build-fuzz/fuzz_updater_key
+$(AUPD_FUZZ): $(AUPD_DIR)/fuzz_updater_key.c $(AUPD_DIR)/key.c $(AUPD_DIR)/key.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -I$(AUPD_DIR) $(WARN) $(FUZZ_CFLAGS) \
+	    -fsanitize=fuzzer -o $@ $(AUPD_DIR)/fuzz_updater_key.c $(AUPD_DIR)/key.c
+fuzz-updater-key: $(AUPD_FUZZ)
+	mkdir -p $(AUPD_DIR)/tests/fuzz-corpus
+	$(AUPD_FUZZ) -max_total_time=$(FUZZ_SMOKE_S) -max_len=4096 \
+	    $(AUPD_DIR)/tests/fuzz-corpus
+
+install-aname-updater: $(AUPD)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(AUPD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 $(AUPD_DIR)/aname-updater.8 $(DESTDIR)$(MANDIR)/man8/
+
+ALL_TARGETS     += $(AUPD)
+TEST_TARGETS    += test-updater
+INSTALL_TARGETS += install-aname-updater
+TEST_DEPS       += deps/updater.txt
