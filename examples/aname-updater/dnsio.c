@@ -259,10 +259,13 @@ static io_status_t read_msg(upd_conn_t *c, uint16_t id, const ldns_rdf *mac,
 	if (c->key) {
 		ldns_rr *tsig = ldns_pkt_tsig(p);
 		if (!tsig || ldns_rr_rd_count(tsig) < 6) {
-			if (c->rcode == LDNS_RCODE_NOTAUTH) {
-				ldns_pkt_free(p);
-				return set_err(c, IO_TSIG, "%s",
-					       "NOTAUTH to a signed request");
+			/* An unsigned error reply proves nothing, but it only
+			 * ever stops us, so its rcode is worth reporting
+			 * (Knot answers a zone it lacks with unsigned
+			 * NOTAUTH). */
+			if (c->rcode != LDNS_RCODE_NOERROR) {
+				*out = p;
+				return IO_OK;
 			}
 			ldns_pkt_free(p);
 			return set_err(c, IO_TSIG, "%s",

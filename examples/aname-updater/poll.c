@@ -146,6 +146,11 @@ void upd_poll_zone(upd_app_t *app, upd_zone_t *z)
 		 * sometimes) reads as "refused", not "down". */
 		if (st == IO_DOWN && strstr(app->conn.err, "closed"))
 			reason = UPD_R_AXFR_REFUSED;
+		/* The SOA query with this key just verified, so BADKEY here
+		 * is the primary's ACL (Knot answers a denied transfer with
+		 * NOTAUTH/BADKEY), not a wrong key. */
+		if (st == IO_TSIG && app->conn.rcode == 17)
+			reason = UPD_R_AXFR_REFUSED;
 		fail_poll(app, z, "AXFR", st, reason);
 		return;
 	}

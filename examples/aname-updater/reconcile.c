@@ -255,7 +255,9 @@ void upd_reconcile_zone(upd_app_t *app, upd_zone_t *z)
 			continue;
 		}
 		int reason = -1;
-		if (st == IO_TSIG)
+		if (st == IO_TSIG && rc == 17)
+			reason = UPD_R_REFUSED; /* key verified by AXFR: ACL */
+		else if (st == IO_TSIG)
 			reason = UPD_R_TSIG;
 		else if (st == IO_DOWN || st == IO_TIMEOUT)
 			reason = UPD_R_PRIMARY_DOWN;

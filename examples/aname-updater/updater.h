@@ -37,8 +37,8 @@
 	   "(Knot: acl action update; BIND: allow-update { key NAME; }; "    \
 	   "PowerDNS: dnsupdate=yes and TSIG-ALLOW-DNSUPDATE)")               \
 	XX(NOTAUTH, 2, "not-authoritative",                                   \
-	   "the primary is not authoritative for the zone: fix --zone or "    \
-	   "--server")                                                         \
+	   "the primary is not authoritative for the zone (or, unsigned, "    \
+	   "does not know the key): fix --zone or --server, or --key")                                                         \
 	XX(NOTZONE, 2, "notzone",                                             \
 	   "the primary answered NOTZONE: the owner is outside the zone "     \
 	   "named by --zone (a delegated child zone?): name that zone too")  \

@@ -161,7 +161,7 @@ start_knot() {
 	KNOT_DIR=$T/knot; mkdir -p "$KNOT_DIR"
 	KNOT_PORT=$(free_port)
 	local notify="" remote=""
-	if [ -n "$2" ]; then
+	if [ -n "${2:-}" ]; then
 		remote="remote:
   - id: sec
     address: 127.0.0.1@$2"
@@ -274,3 +274,18 @@ zone_verifies() {
 	ldns-verify-zone "$T/axfr.zone" > "$T/verify.out" 2>&1
 }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
+knot_stop() {
+	kill "$KNOT_PID" 2>/dev/null; wait "$KNOT_PID" 2>/dev/null
+	rm -rf "$KNOT_DIR"
+}
+# logged FILE WORDS...: FILE has one line containing every word.
+logged() {
+	local f=$1; shift
+	local pat=""
+	python3 - "$f" "$@" <<'PY'
+import sys
+f, words = sys.argv[1], sys.argv[2:]
+ok = any(all(w in l for w in words) for l in open(f, errors="replace"))
+sys.exit(0 if ok else 1)
+PY
+}

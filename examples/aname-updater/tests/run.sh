@@ -12,7 +12,7 @@ UPD=$(realpath "$1"); shift
 HERE=$(dirname "$(realpath "$0")")
 . "$HERE/lib.sh"
 trap 'stop_all; rm -rf "$T"' EXIT
-CASES=${*:-knot}
+CASES=${*:-knot errors}
 start=$(date +%s)
 
 for c in $CASES; do
