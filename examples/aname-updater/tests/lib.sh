@@ -77,7 +77,7 @@ print("\\# %d %s" % (len(w), w.hex()))' "$1"
 # The targets' zone, up.test, served by an nsd the test edits and reloads.
 UP_PORT= UP_DIR=
 start_upstream() {
-	UP_DIR=$T/up; mkdir -p "$UP_DIR"
+	UP_DIR=$T/up; rm -rf "$UP_DIR"; mkdir -p "$UP_DIR"
 	UP_PORT=$(free_port)
 	cat > "$UP_DIR/nsd.conf" <<CONF
 server:
@@ -139,17 +139,24 @@ make_key() {
 }
 
 # ---------------------------------------------------------------- zone
-# primary_zone FILE SERIAL: the test zone example.test with its ALIASes.
+# primary_zone FILE SERIAL [pdns]: the test zone example.test with its
+# ALIASes, in RFC 3597 generic syntax (Knot, BIND) or as PowerDNS's ALIAS
+# mnemonic (pdnsutil load-zone does not take TYPE65401 \#).
+alias_rr() {
+	if [ "$PDNS_STYLE" = 1 ]; then echo "ALIAS $1."; else echo "TYPE65401 $(alias_rdata "$1")"; fi
+}
+PDNS_STYLE=0
 primary_zone() {
+	PDNS_STYLE=0; [ "${3:-}" = pdns ] && PDNS_STYLE=1
 	cat > "$1" <<ZONE
 \$TTL 300
 @ SOA ns.example.test. h.example.test. $2 60 60 600 60
 @ NS ns.example.test.
 ns A 127.0.0.1
-@ 300 TYPE65401 $(alias_rdata www.up.test)
-web 60 TYPE65401 $(alias_rdata www.up.test)
-v4 60 TYPE65401 $(alias_rdata v4only.up.test)
-nx 60 TYPE65401 $(alias_rdata gone.up.test)
+@ 300 $(alias_rr www.up.test)
+web 60 $(alias_rr www.up.test)
+v4 60 $(alias_rr v4only.up.test)
+nx 60 $(alias_rr gone.up.test)
 static A 198.51.100.1
 ZONE
 }
@@ -158,7 +165,7 @@ ZONE
 KNOT_PORT= KNOT_DIR=
 # start_knot SIGNING(on|off) [NOTIFY_PORT] [ACL_ACTIONS]
 start_knot() {
-	KNOT_DIR=$T/knot; mkdir -p "$KNOT_DIR"
+	KNOT_DIR=$T/knot; rm -rf "$KNOT_DIR"; mkdir -p "$KNOT_DIR"
 	KNOT_PORT=$(free_port)
 	local notify="" remote=""
 	if [ -n "${2:-}" ]; then
@@ -221,7 +228,7 @@ CONF
 SEC_PORT= SEC_DIR=
 # start_secondary PRIMARY_PORT: nsd as a secondary of example.test (IXFR).
 start_secondary() {
-	SEC_DIR=$T/sec; mkdir -p "$SEC_DIR"
+	SEC_DIR=$T/sec; rm -rf "$SEC_DIR"; mkdir -p "$SEC_DIR"
 	cat > "$SEC_DIR/nsd.conf" <<CONF
 server:
 	ip-address: 127.0.0.1
@@ -288,4 +295,90 @@ f, words = sys.argv[1], sys.argv[2:]
 ok = any(all(w in l for w in words) for l in open(f, errors="replace"))
 sys.exit(0 if ok else 1)
 PY
+}
+
+# ---------------------------------------------------------------- bind
+BIND_PORT= BIND_DIR=
+# start_bind NOTIFY_PORT: named, inline-signing, updates by key only.
+start_bind() {
+	BIND_DIR=$T/bind; rm -rf "$BIND_DIR"; mkdir -p "$BIND_DIR"
+	BIND_PORT=$(free_port)
+	cat > "$BIND_DIR/named.conf" <<CONF
+include "$T/key.conf";
+options {
+	directory "$BIND_DIR";
+	listen-on port $BIND_PORT { 127.0.0.1; };
+	listen-on-v6 { none; };
+	pid-file "$BIND_DIR/named.pid";
+	session-keyfile "$BIND_DIR/session.key";
+	managed-keys-directory "$BIND_DIR";
+	key-directory "$BIND_DIR";
+	recursion no;
+	dnssec-validation no;
+	notify explicit;
+	also-notify { 127.0.0.1 port $1; };
+	minimal-responses yes;
+};
+controls { };
+dnssec-policy "p" {
+	keys { csk lifetime unlimited algorithm ecdsap256sha256; };
+};
+zone "example.test" {
+	type primary;
+	file "$BIND_DIR/example.test.zone";
+	dnssec-policy "p";
+	inline-signing yes;
+	allow-update { key "$KEY_NAME"; };
+	allow-transfer { key "$KEY_NAME"; 127.0.0.1; };
+};
+CONF
+	primary_zone "$BIND_DIR/example.test.zone" 1
+	named -g -c "$BIND_DIR/named.conf" > "$BIND_DIR/named.log" 2>&1 &
+	BIND_PID=$!; PIDS="$PIDS $BIND_PID"
+	# Up, and signed (the DNSKEY is published once signing has run).
+	wait_for 30 sh -c "dig -p $BIND_PORT @127.0.0.1 +short +time=1 example.test DNSKEY | grep -q ." ||
+		fail "named did not start signing: $(tail -20 "$BIND_DIR/named.log")"
+}
+
+# ---------------------------------------------------------------- pdns
+PDNS_PORT= PDNS_DIR=
+start_pdns() {
+	PDNS_DIR=$T/pdns; rm -rf "$PDNS_DIR"; mkdir -p "$PDNS_DIR"
+	PDNS_PORT=$(free_port)
+	cat > "$PDNS_DIR/pdns.conf" <<CONF
+launch=gsqlite3
+gsqlite3-database=$PDNS_DIR/pdns.sqlite3
+gsqlite3-dnssec=yes
+local-address=127.0.0.1
+local-port=$PDNS_PORT
+socket-dir=$PDNS_DIR
+guardian=no
+daemon=no
+disable-syslog=yes
+loglevel=5
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+allow-axfr-ips=127.0.0.0/8
+expand-alias=no
+primary=yes
+also-notify=127.0.0.1:$1
+only-notify=
+webserver=no
+CONF
+	sqlite3 "$PDNS_DIR/pdns.sqlite3" < /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ||
+		fail "pdns schema"
+	primary_zone "$PDNS_DIR/example.test.zone" 1 pdns
+	local u="pdnsutil --config-dir=$PDNS_DIR"
+	$u load-zone example.test "$PDNS_DIR/example.test.zone" >/dev/null 2>&1 &&
+	$u import-tsig-key "$KEY_NAME" hmac-sha256 "$KEY_SECRET" >/dev/null &&
+	$u set-meta example.test TSIG-ALLOW-DNSUPDATE "$KEY_NAME" >/dev/null &&
+	$u set-meta example.test TSIG-ALLOW-AXFR "$KEY_NAME" >/dev/null &&
+	$u set-meta example.test SOA-EDIT-DNSUPDATE INCREASE >/dev/null &&
+	$u set-kind example.test primary >/dev/null &&
+	$u secure-zone example.test >/dev/null 2>&1 &&
+	$u rectify-zone example.test >/dev/null 2>&1 || fail "pdnsutil setup"
+	pdns_server --config-dir="$PDNS_DIR" > "$PDNS_DIR/pdns.log" 2>&1 &
+	PDNS_PID=$!; PIDS="$PIDS $PDNS_PID"
+	wait_for 20 sh -c "dig -p $PDNS_PORT @127.0.0.1 +short +time=1 example.test SOA | grep -q '^ns\\.'" ||
+		fail "pdns_server did not start: $(tail -20 "$PDNS_DIR/pdns.log")"
 }

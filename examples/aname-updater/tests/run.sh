@@ -12,13 +12,14 @@ UPD=$(realpath "$1"); shift
 HERE=$(dirname "$(realpath "$0")")
 . "$HERE/lib.sh"
 trap 'stop_all; rm -rf "$T"' EXIT
-CASES=${*:-knot errors}
+CASES=${*:-knot errors bind pdns}
 start=$(date +%s)
 
 for c in $CASES; do
 	echo "== test-updater: $c"
 	. "$HERE/case_$c.sh" || fail "case $c"
 	stop_all
+	rm -f "$T/state" "$T/upd.log" "$T/updd.log"
 	echo "== test-updater: $c ok"
 done
 echo "test-updater: all ok ($CASES) in $(( $(date +%s) - start )) s"
