@@ -29,6 +29,9 @@ typedef struct {
 } lexer_t;
 
 static void fail(char *err, size_t errlen, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(char *err, size_t errlen, int line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
