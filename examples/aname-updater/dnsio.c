@@ -233,9 +233,13 @@ static io_status_t send_msg(upd_conn_t *c, ldns_pkt *q, int64_t deadline)
 /* Read one framed message, parse it, check its id and (with a key) its
  * TSIG against \a mac: the request's MAC for the first reply, the previous
  * message's for later AXFR messages (then timers_only, RFC 8945 5.3.1). */
-static io_status_t read_msg(upd_conn_t *c, uint16_t id, const ldns_rdf *mac,
+/* Which request a reply answers: its MAC (NULL when unsigned) through
+ * \a mac, or -1 for an id we never sent. */
+
+static io_status_t read_msg(upd_conn_t *c, upd_match_fn match, void *marg,
 			    int timers_only, int64_t deadline, ldns_pkt **out)
 {
+	const ldns_rdf *mac = NULL;
 	static __thread uint8_t buf[65535];
 	uint8_t hdr[2];
 	*out = NULL;
@@ -251,7 +255,7 @@ static io_status_t read_msg(upd_conn_t *c, uint16_t id, const ldns_rdf *mac,
 	ldns_pkt *p = NULL;
 	if (ldns_wire2pkt(&p, buf, len) != LDNS_STATUS_OK)
 		return set_err(c, IO_PROTO, "%s", "unparsable reply");
-	if (ldns_pkt_id(p) != id) {
+	if (match(marg, ldns_pkt_id(p), &mac) != 0) {
 		ldns_pkt_free(p);
 		return set_err(c, IO_PROTO, "%s", "reply with a wrong id");
 	}
@@ -302,6 +306,46 @@ static const ldns_rdf *mac_of(const ldns_pkt *p)
 	return t && ldns_rr_rd_count(t) > 3 ? ldns_rr_rdf(t, 3) : NULL;
 }
 
+typedef struct {
+	uint16_t id;
+	const ldns_rdf *mac;
+} one_t;
+
+static int match_one(void *arg, uint16_t id, const ldns_rdf **mac)
+{
+	one_t *o = arg;
+	*mac = o->mac;
+	return id == o->id ? 0 : -1;
+}
+
+io_status_t upd_send(upd_conn_t *c, ldns_pkt *q)
+{
+	ldns_pkt_set_random_id(q);
+	ldns_rr_free(ldns_pkt_tsig(q));
+	ldns_pkt_set_tsig(q, NULL);
+	return send_msg(c, q, now_ms() + c->timeout_ms);
+}
+
+const ldns_rdf *upd_request_mac(const ldns_pkt *q)
+{
+	return mac_of(q);
+}
+
+io_status_t upd_recv(upd_conn_t *c, upd_match_fn match, void *arg,
+		     ldns_pkt **reply)
+{
+	io_status_t st = read_msg(c, match, arg, 0, now_ms() + c->timeout_ms,
+				  reply);
+	if (st != IO_OK)
+		return st;
+	if (c->rcode != LDNS_RCODE_NOERROR) {
+		snprintf(c->err, sizeof(c->err), "%s: %s", c->peer,
+			 upd_rcode_name(c->rcode));
+		return IO_RCODE;
+	}
+	return IO_OK;
+}
+
 io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply)
 {
 	int64_t deadline = now_ms() + c->timeout_ms;
@@ -315,9 +359,9 @@ io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply)
 		ldns_rr_free(ldns_pkt_tsig(q));
 		ldns_pkt_set_tsig(q, NULL);
 		io_status_t st = send_msg(c, q, deadline);
+		one_t one = { ldns_pkt_id(q), mac_of(q) };
 		if (st == IO_OK)
-			st = read_msg(c, ldns_pkt_id(q), mac_of(q), 0, deadline,
-				      reply);
+			st = read_msg(c, match_one, &one, 0, deadline, reply);
 		if (st == IO_DOWN && reused && attempt == 0 &&
 		    !strstr(c->err, "send:")) {
 			upd_conn_close(c);
@@ -386,7 +430,8 @@ io_status_t upd_axfr(upd_conn_t *c, const char *zone, upd_rr_fn fn,
 				     "transfer over the message limit");
 			break;
 		}
-		st = read_msg(c, ldns_pkt_id(q), mac, msgs > 0,
+		one_t one = { ldns_pkt_id(q), mac };
+		st = read_msg(c, match_one, &one, msgs > 0,
 			      now_ms() + c->timeout_ms, &p);
 		if (st != IO_OK)
 			break;

@@ -54,6 +54,21 @@ void upd_conn_close(upd_conn_t *c);
  */
 io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply);
 
+/*
+ * Pipelining (the UPDATE batch of one zone): upd_send() signs and sends
+ * without waiting; upd_recv() reads the next reply, in whatever order the
+ * primary answers, asking \a match which request it answers.
+ */
+/* The request MAC for reply id \a id (NULL if unsigned) via \a mac; -1 for
+ * an id that is not outstanding. */
+typedef int (*upd_match_fn)(void *arg, uint16_t id, const ldns_rdf **mac);
+io_status_t upd_send(upd_conn_t *c, ldns_pkt *q);
+/** Reply status as for upd_exchange(); \a reply on IO_OK or IO_RCODE. */
+io_status_t upd_recv(upd_conn_t *c, upd_match_fn match, void *arg,
+		     ldns_pkt **reply);
+/** The MAC of a request signed by upd_send() (NULL if unsigned). */
+const ldns_rdf *upd_request_mac(const ldns_pkt *q);
+
 /** The SOA serial of \a zone. */
 io_status_t upd_soa_serial(upd_conn_t *c, const char *zone,
 			   uint32_t *serial);

@@ -9,6 +9,7 @@
  * the full TTL is the remaining TTL seen just after it last went up (a
  * fresh upstream answer), which stays put until the upstream changes it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ int upd_targets_init(upd_targets_t *ts, aname_ctx_t *ctx)
 	ts->nbucket = 4096;
 	ts->bucket = calloc(ts->nbucket, sizeof(*ts->bucket));
 	pthread_mutex_init(&ts->lock, NULL);
+	pthread_cond_init(&ts->done, NULL);
 	return ts->bucket ? 0 : -1;
 }
 
@@ -50,6 +52,7 @@ void upd_targets_free(upd_targets_t *ts)
 		}
 	free(ts->bucket);
 	pthread_mutex_destroy(&ts->lock);
+	pthread_cond_destroy(&ts->done);
 }
 
 static int grow(upd_targets_t *ts)
@@ -152,27 +155,33 @@ static void on_done(void *arg, int status, const aname_result_t *res)
 		t->status = ANAME_ESERVFAIL; /* stale only: the refresh failed */
 	}
 	ts->pending--;
+	pthread_cond_broadcast(&ts->done);
 	pthread_mutex_unlock(&ts->lock);
 	free(r);
 }
 
+/* Resolutions in flight at once (each is A and AAAA, two fetches): below
+ * the library's default of 256 concurrent fetches, so a first pass over thousands of cold targets is
+ * paced instead of shed or timed out in a burst. */
+#define UPD_RESOLVE_WINDOW 64
+
 size_t upd_targets_resolve(upd_targets_t *ts, int timeout_ms)
 {
+	(void)timeout_ms;
 	for (size_t i = 0; i < ts->nbucket; i++)
 		for (upd_target_t *t = ts->bucket[i]; t; t = t->next) {
 			req_t *r = malloc(sizeof(*r));
 			pthread_mutex_lock(&ts->lock);
-			t->status = ANAME_EAGAIN;
+			while (ts->pending >= UPD_RESOLVE_WINDOW)
+				pthread_cond_wait(&ts->done, &ts->lock);
+			t->status = r ? ANAME_EAGAIN : ANAME_ENOMEM;
+			if (r)
+				ts->pending++;
 			pthread_mutex_unlock(&ts->lock);
-			if (!r) {
-				t->status = ANAME_ENOMEM;
+			if (!r)
 				continue;
-			}
 			r->ts = ts;
 			r->t = t;
-			pthread_mutex_lock(&ts->lock);
-			ts->pending++;
-			pthread_mutex_unlock(&ts->lock);
 			int rc = aname_resolve(ts->ctx, t->name,
 					       ANAME_RRTYPE_BOTH, 0, on_done, r,
 					       NULL);
@@ -187,19 +196,22 @@ size_t upd_targets_resolve(upd_targets_t *ts, int timeout_ms)
 	/* Every accepted request is answered by its deadline (the library's
 	 * contract), so this ends; requests must not outlive the pass, since
 	 * the next AXFR may free their targets. */
-	for (;;) {
-		pthread_mutex_lock(&ts->lock);
-		unsigned left = ts->pending;
-		pthread_mutex_unlock(&ts->lock);
-		if (left == 0)
-			break;
-		aname_wait(ts->ctx, timeout_ms);
-	}
 	size_t failed = 0;
+	upd_target_t *first = NULL;
 	pthread_mutex_lock(&ts->lock);
+	while (ts->pending > 0)
+		pthread_cond_wait(&ts->done, &ts->lock);
 	for (size_t i = 0; i < ts->nbucket; i++)
 		for (upd_target_t *t = ts->bucket[i]; t; t = t->next)
-			failed += t->status != ANAME_OK;
+			if (t->status != ANAME_OK) {
+				failed++;
+				if (!first)
+					first = t;
+			}
+	ts->failed = failed;
+	if (first)
+		snprintf(ts->first_failure, sizeof(ts->first_failure),
+			 "%s: %s", first->name, aname_strerror(first->status));
 	pthread_mutex_unlock(&ts->lock);
 	return failed;
 }

@@ -30,7 +30,10 @@ typedef struct upd_targets {
 	upd_target_t **bucket;
 	size_t nbucket, n;
 	pthread_mutex_t lock;    /* results arrive on the library thread */
+	pthread_cond_t done;     /* signalled as each answer arrives */
 	unsigned pending;
+	size_t failed;           /* in the last pass */
+	char first_failure[300]; /* "target: reason" of one of them */
 } upd_targets_t;
 
 int upd_targets_init(upd_targets_t *ts, aname_ctx_t *ctx);
@@ -43,9 +46,9 @@ int upd_targets_attach(upd_targets_t *ts, upd_owners_t *o);
 void upd_targets_detach(upd_targets_t *ts, upd_owners_t *o);
 
 /**
- * Resolve every target (cache hits for warm ones) and wait for all the
- * answers (each arrives by the library's deadline; \a timeout_ms is the
- * slice of one aname_wait()).
+ * Resolve every target (cache hits for warm ones), at most 64 in flight,
+ * and wait for all the answers (each arrives by the library's deadline;
+ * \a timeout_ms is unused and kept for the call sites).
  * \return The number of targets that failed.
  */
 size_t upd_targets_resolve(upd_targets_t *ts, int timeout_ms);

@@ -160,7 +160,15 @@ static void pass(upd_app_t *app)
 	}
 	if (stop)
 		return;
-	upd_targets_resolve(&app->targets, 1000);
+	size_t failed = upd_targets_resolve(&app->targets, 1000);
+	if (failed && (failed != app->last_failed ||
+		       now - app->last_failed_log_ms >= 60000)) {
+		upd_log("warning", NULL, "%zu of %zu targets failed to resolve "
+			"(e.g. %s); their siblings are left as they are",
+			failed, app->targets.n, app->targets.first_failure);
+		app->last_failed_log_ms = now;
+	}
+	app->last_failed = failed;
 	for (size_t i = 0; i < app->nzones && !stop; i++)
 		upd_reconcile_zone(app, &app->zones[i]);
 	upd_conn_close(&app->conn);

@@ -100,6 +100,8 @@ typedef struct upd_app {
 	double tokens;       /* UPDATE rate limiter */
 	int64_t tokens_ms;
 	uint64_t updates_total;
+	size_t last_failed;       /* targets failing in the last pass */
+	int64_t last_failed_log_ms;
 } upd_app_t;
 
 int64_t upd_now_ms(void);

@@ -99,7 +99,11 @@ zone:
 remote-control:
 	control-enable: no
 CONF
-	upstream_zone 1 "$@"
+	if [ -n "${UP_ZONE_FILE:-}" ]; then
+		cp "$UP_ZONE_FILE" "$UP_DIR/up.test.zone"
+	else
+		upstream_zone 1 "$@"
+	fi
 	upstream_run
 }
 # (Re)start the upstream nsd on UP_PORT with the current zone file.
@@ -217,7 +221,11 @@ zone:
     acl: [upd, sec]
 $notify
 CONF
-	primary_zone "$KNOT_DIR/example.test.zone" 1
+	if [ -n "${KNOT_ZONE_FILE:-}" ]; then
+		cp "$KNOT_ZONE_FILE" "$KNOT_DIR/example.test.zone"
+	else
+		primary_zone "$KNOT_DIR/example.test.zone" 1
+	fi
 	knotd -c "$KNOT_DIR/knot.conf" >/dev/null 2>&1 &
 	KNOT_PID=$!; PIDS="$PIDS $KNOT_PID"
 	wait_for 20 sh -c "dig -p $KNOT_PORT @127.0.0.1 +short +time=1 example.test SOA | grep -q '^ns\\.'" ||
@@ -228,7 +236,7 @@ CONF
 SEC_PORT= SEC_DIR=
 # start_secondary PRIMARY_PORT: nsd as a secondary of example.test (IXFR).
 start_secondary() {
-	SEC_DIR=$T/sec; rm -rf "$SEC_DIR"; mkdir -p "$SEC_DIR"
+	SEC_DIR=$T/sec${SEC_INDEX:-}; rm -rf "$SEC_DIR"; mkdir -p "$SEC_DIR"
 	cat > "$SEC_DIR/nsd.conf" <<CONF
 server:
 	ip-address: 127.0.0.1
@@ -262,7 +270,7 @@ CONF
 # ---------------------------------------------------------------- updater
 # upd_once ARGS...: one --once run, log in $T/upd.log; returns its status.
 upd_once() {
-	timeout 120 "$UPD" --once --state-file "$T/state" "$@" > "$T/upd.log" 2>&1
+	timeout "${UPD_ONCE_TIMEOUT:-120}" "$UPD" --once --state-file "$T/state" "$@" > "$T/upd.log" 2>&1
 }
 # upd_daemon ARGS...: the daemon in the background, log in $T/updd.log.
 upd_daemon() {
