@@ -34,6 +34,7 @@ typedef struct upd_conn {
 	int fd;               /* -1 while closed */
 	char err[300];        /* the last failure, a sentence */
 	int rcode;            /* the last reply's rcode (extended by TSIG) */
+	uint16_t next_id;     /* upd_send()'s id counter */
 } upd_conn_t;
 
 /** Parse "IP[@PORT]" (port 53 by default).  -1 if malformed. */

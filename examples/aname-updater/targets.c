@@ -36,7 +36,8 @@ int upd_targets_init(upd_targets_t *ts, aname_ctx_t *ctx)
 
 static void target_free(upd_targets_t *ts, upd_target_t *t)
 {
-	aname_target_unregister(ts->ctx, t->name, ANAME_RRTYPE_BOTH);
+	if (t->registered)
+		aname_target_unregister(ts->ctx, t->name, ANAME_RRTYPE_BOTH);
 	aname_result_unref(t->res);
 	free(t->name);
 	free(t);
@@ -89,8 +90,6 @@ static upd_target_t *get(upd_targets_t *ts, const char *name)
 		return NULL;
 	}
 	t->status = ANAME_EAGAIN;
-	/* A name libaname refuses fails every pass and so is never written. */
-	aname_target_register(ts->ctx, name, ANAME_RRTYPE_BOTH);
 	t->next = ts->bucket[h];
 	ts->bucket[h] = t;
 	ts->n++;
@@ -209,6 +208,18 @@ size_t upd_targets_resolve(upd_targets_t *ts, int timeout_ms)
 					first = t;
 			}
 	ts->failed = failed;
+	pthread_mutex_unlock(&ts->lock);
+	/* Register once the first answer is in the cache: registering
+	 * resolves at once, so registering thousands of cold targets together
+	 * would be the burst the window above avoids.  A warm registration
+	 * only arms the refresh-ahead timer. */
+	for (size_t i = 0; i < ts->nbucket; i++)
+		for (upd_target_t *t = ts->bucket[i]; t; t = t->next)
+			if (!t->registered && t->status == ANAME_OK &&
+			    aname_target_register(ts->ctx, t->name,
+						  ANAME_RRTYPE_BOTH) == ANAME_OK)
+				t->registered = 1;
+	pthread_mutex_lock(&ts->lock);
 	if (first)
 		snprintf(ts->first_failure, sizeof(ts->first_failure),
 			 "%s: %s", first->name, aname_strerror(first->status));

@@ -22,6 +22,7 @@ typedef struct upd_target {
 	uint32_t full_ttl[UPD_NTYPES]; /* TTL as the upstream gave it */
 	uint32_t last_ttl[UPD_NTYPES]; /* remaining TTL when last seen */
 	int seen;
+	int registered;          /* with libaname, after the first answer */
 	struct upd_target *next; /* hash chain */
 } upd_target_t;
 
