@@ -167,16 +167,21 @@ ZONE
 
 # ---------------------------------------------------------------- knot
 KNOT_PORT= KNOT_DIR=
-# start_knot SIGNING(on|off) [NOTIFY_PORT] [ACL_ACTIONS]
+# start_knot SIGNING(on|off) ["NOTIFY_PORT..."] [ACL_ACTIONS]
 start_knot() {
 	KNOT_DIR=$T/knot; rm -rf "$KNOT_DIR"; mkdir -p "$KNOT_DIR"
 	KNOT_PORT=$(free_port)
 	local notify="" remote=""
 	if [ -n "${2:-}" ]; then
-		remote="remote:
-  - id: sec
-    address: 127.0.0.1@$2"
-		notify="    notify: sec"
+		local p i=0 ids=""
+		remote="remote:"
+		for p in $2; do
+			remote="$remote
+  - id: sec$i
+    address: 127.0.0.1@$p"
+			ids="$ids${ids:+, }sec$i"; i=$((i + 1))
+		done
+		notify="    notify: [$ids]"
 	fi
 	cat > "$KNOT_DIR/knot.conf" <<CONF
 server:
