@@ -61,9 +61,10 @@ part scale && for signing in off on; do
 	KNOT_ZONE_FILE=$T/primary.zone start_knot $signing
 	ARGS="--server 127.0.0.1@$KNOT_PORT --zone example.test --key $T/key.conf
 	      --stub up.test=127.0.0.1@$UP_PORT --rate 1000000 --primary-timeout-ms 60000"
+	s0=$(serial_of "$KNOT_PORT" example.test)
 	t0=$(ms); upd_once $ARGS; rc=$?; t1=$(ms)
 	[ $rc = 0 ] || fail "scale first pass ($signing): status $rc, $(grep -v info: "$T/upd.log" | tail -3) $(cat "$T/state")"
-	say "scale signing=$signing owners=10000 targets=2000 first_pass_ms=$(( t1 - t0 )) updates=$(state example.test. pass_updates)"
+	say "scale signing=$signing owners=10000 targets=2000 first_pass_ms=$(( t1 - t0 )) updates=$(state example.test. pass_updates) zone_versions=$(( $(serial_of "$KNOT_PORT" example.test) - s0 ))"
 	t0=$(ms); upd_once $ARGS; rc=$?; t1=$(ms)
 	[ $rc = 0 ] || fail "scale second pass: $(tail -3 "$T/upd.log")"
 	say "scale signing=$signing owners=10000 targets=2000 second_pass_ms=$(( t1 - t0 )) updates=$(state example.test. pass_updates)"
