@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dnsio.h"
+#include "dnsloop.h"
 
 static int64_t now_ms(void)
 {
@@ -28,39 +29,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The servers' parser (dnsloop.o), so "IP@PORT" means one thing in every
+ * libaname tool. */
 int upd_parse_addr(const char *text, struct sockaddr_storage *ss,
 		   socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *at = strrchr(text, '@');
-	size_t hl = at ? (size_t)(at - text) : strlen(text);
-	unsigned long port = 53;
-	if (hl == 0 || hl >= sizeof(host))
-		return -1;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (at) {
-		char *end;
-		errno = 0;
-		port = strtoul(at + 1, &end, 10);
-		if (!at[1] || *end || errno || port == 0 || port > 65535)
-			return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-	} else {
-		return -1;
-	}
-	return 0;
+	return dnsloop_parse_addr(text, 53, ss, len);
 }
 
 void upd_conn_init(upd_conn_t *c, const struct sockaddr_storage *ss,
@@ -158,32 +132,14 @@ static io_status_t connect_now(upd_conn_t *c, int64_t deadline)
 	return IO_OK;
 }
 
-static io_status_t write_all(upd_conn_t *c, const uint8_t *p, size_t n,
-			     int64_t deadline)
+/* Move all \a n octets to (\a out) or from the socket by the deadline. */
+static io_status_t xfer(upd_conn_t *c, uint8_t *p, size_t n, int out,
+			int64_t deadline)
 {
+	const char *what = out ? "send" : "recv";
 	while (n > 0) {
-		ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (k > 0) {
-			p += k;
-			n -= (size_t)k;
-			continue;
-		}
-		if (k < 0 && errno != EAGAIN && errno != EINTR)
-			return set_err(c, IO_DOWN, "send: %s",
-				       strerror(errno));
-		int w = wait_fd(c->fd, POLLOUT, deadline);
-		if (w <= 0)
-			return set_err(c, w == 0 ? IO_TIMEOUT : IO_DOWN,
-				       "send: %s", "timed out");
-	}
-	return IO_OK;
-}
-
-static io_status_t read_all(upd_conn_t *c, uint8_t *p, size_t n,
-			    int64_t deadline)
-{
-	while (n > 0) {
-		ssize_t k = recv(c->fd, p, n, 0);
+		ssize_t k = out ? send(c->fd, p, n, MSG_NOSIGNAL) :
+				  recv(c->fd, p, n, 0);
 		if (k > 0) {
 			p += k;
 			n -= (size_t)k;
@@ -193,12 +149,14 @@ static io_status_t read_all(upd_conn_t *c, uint8_t *p, size_t n,
 			return set_err(c, IO_DOWN, "%s",
 				       "the primary closed the connection");
 		if (errno != EAGAIN && errno != EINTR)
-			return set_err(c, IO_DOWN, "recv: %s",
+			return set_err(c, IO_DOWN, "%s: %s", what,
 				       strerror(errno));
-		int w = wait_fd(c->fd, POLLIN, deadline);
+		int w = wait_fd(c->fd, out ? POLLOUT : POLLIN, deadline);
 		if (w <= 0)
 			return set_err(c, w == 0 ? IO_TIMEOUT : IO_DOWN,
-				       "%s", "no reply before the deadline");
+				       "%s: %s", what,
+				       w == 0 ? "no progress before the deadline" :
+						strerror(errno));
 	}
 	return IO_OK;
 }
@@ -223,9 +181,9 @@ static io_status_t send_msg(upd_conn_t *c, ldns_pkt *q, int64_t deadline)
 	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 	io_status_t st = connect_now(c, deadline);
 	if (st == IO_OK)
-		st = write_all(c, hdr, 2, deadline);
+		st = xfer(c, hdr, 2, 1, deadline);
 	if (st == IO_OK)
-		st = write_all(c, wire, len, deadline);
+		st = xfer(c, wire, len, 1, deadline);
 	free(wire);
 	return st;
 }
@@ -243,13 +201,13 @@ static io_status_t read_msg(upd_conn_t *c, upd_match_fn match, void *marg,
 	static __thread uint8_t buf[65535];
 	uint8_t hdr[2];
 	*out = NULL;
-	io_status_t st = read_all(c, hdr, 2, deadline);
+	io_status_t st = xfer(c, hdr, 2, 0, deadline);
 	if (st != IO_OK)
 		return st;
 	size_t len = (size_t)hdr[0] << 8 | hdr[1];
 	if (len < 12)
 		return set_err(c, IO_PROTO, "%s", "runt reply");
-	st = read_all(c, buf, len, deadline);
+	st = xfer(c, buf, len, 0, deadline);
 	if (st != IO_OK)
 		return st;
 	ldns_pkt *p = NULL;

@@ -12,8 +12,7 @@ AUPD_OBJD = $(B)/examples/aname-updater.obj
 AUPD_SRC  = updater.c poll.c reconcile.c targets.c owners.c dnsio.c key.c \
             state.c http.c
 AUPD_OBJ  = $(patsubst %.c,$(AUPD_OBJD)/%.o,$(AUPD_SRC))
-AUPD_HDR  = $(wildcard $(AUPD_DIR)/*.h) include/aname.h include/aname_version.h \
-            $(ASRV_DIR)/common.h
+AUPD_HDR  = $(wildcard $(AUPD_DIR)/*.h) $(ASRV_HDR)
 AUPD      = $(B)/examples/aname-updater
 
 $(AUPD_OBJD)/%.o: $(AUPD_DIR)/%.c $(AUPD_HDR)
@@ -21,10 +20,10 @@ $(AUPD_OBJD)/%.o: $(AUPD_DIR)/%.c $(AUPD_HDR)
 	$(CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -Iinclude -I$(ASRV_DIR) \
 	    $(WARN) -pthread $(CFLAGS) -c -o $@ $<
 
-# common.o (option driver, --forward/--stub) comes from aname-server.
-$(AUPD): $(AUPD_OBJ) $(ASRV_OBJDIR)/common.o $(STLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(AUPD_OBJ) $(ASRV_OBJDIR)/common.o \
-	    $(STLIB) -lmicrohttpd $(DEP_LIBS)
+# From aname-server: common.o (option driver, --forward/--stub) and
+# dnsloop.o's address parser, linked like aname-resolverd does.
+$(AUPD): $(AUPD_OBJ) $(DNSLOOP_OBJ) $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(AUPD_OBJ) $(DNSLOOP_OBJ) $(ASRV_LIBS)
 
 .PHONY: test-updater bench-updater fuzz-updater-key install-aname-updater
 test-updater: $(AUPD)
