@@ -4,7 +4,8 @@
 #
 #   make test-updater     tests (also part of make test)
 #   make bench-updater    scale and propagation measurements (docs/SCALING.md)
-#   make fuzz-updater-key the BIND key-file parser under libFuzzer
+#   make fuzz-updater-key the BIND key-file parser under libFuzzer (clang,
+#                         deps/hardening.txt; test-updater replays its corpus)
 
 include examples/aname-server/shared.mk
 AUPD_DIR  = examples/aname-updater
@@ -14,6 +15,7 @@ AUPD_SRC  = updater.c poll.c reconcile.c targets.c owners.c dnsio.c key.c \
 AUPD_OBJ  = $(patsubst %.c,$(AUPD_OBJD)/%.o,$(AUPD_SRC))
 AUPD_HDR  = $(wildcard $(AUPD_DIR)/*.h) $(ASRV_HDR)
 AUPD      = $(B)/examples/aname-updater
+AUPD_FUZZ = build-fuzz/fuzz_updater_key
 
 $(AUPD_OBJD)/%.o: $(AUPD_DIR)/%.c $(AUPD_HDR)
 	@mkdir -p $(@D)
@@ -26,14 +28,16 @@ $(AUPD): $(AUPD_OBJ) $(DNSLOOP_OBJ) $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(AUPD_OBJ) $(DNSLOOP_OBJ) $(ASRV_LIBS)
 
 .PHONY: test-updater bench-updater fuzz-updater-key install-aname-updater
-test-updater: $(AUPD)
+# The corpus replay (a second, ASan+UBSan, over every committed input)
+# runs with the servers' tests.
+test-updater: $(AUPD) $(AUPD_FUZZ)
+	$(AUPD_FUZZ) -runs=0 $(AUPD_DIR)/tests/fuzz-corpus
 	$(AUPD_DIR)/tests/run.sh $(AUPD)
 
 bench-updater: $(AUPD)
 	$(AUPD_DIR)/bench.sh $(AUPD)
 
 # The key-file parser under libFuzzer (pattern of tests/fuzz/rules.mk).
-AUPD_FUZZ = build-fuzz/fuzz_updater_key
 $(AUPD_FUZZ): $(AUPD_DIR)/fuzz_updater_key.c $(AUPD_DIR)/key.c $(AUPD_DIR)/key.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -I$(AUPD_DIR) $(WARN) $(FUZZ_CFLAGS) \
