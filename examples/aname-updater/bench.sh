@@ -100,6 +100,11 @@ for r in $(seq 2 $(( ROUNDS + 1 ))); do
 	say "propagation round=$((r - 1)) target_ttl=5 latency_ms=$(( t1 - t0 )) updates_for_change=$(( $(updates) - u0 )) owners_behind_target=2"
 done
 say "propagation latencies_ms:$lat (bound: target TTL 5 s + 5 s)"
+# Hysteresis: nothing changes upstream for a while (many TTLs), so the
+# counted-down TTL must cause no UPDATE at all.
+u0=$(updates)
+sleep "${BENCH_WINDOW_S:-30}"   # a fixed window: the quantity is "none in it"
+say "churn window_s=${BENCH_WINDOW_S:-30} target_ttl=5 updates=$(( $(updates) - u0 ))"
 stop_all
 fi
 

@@ -6,8 +6,9 @@
  * users, keeps the last result and remembers each target's full upstream
  * TTL.  libaname reports TTLs counted down since the answer arrived, and
  * publishing a counted-down TTL would make every pass differ from the last;
- * the full TTL is the remaining TTL seen just after it last went up (a
- * fresh upstream answer), which stays put until the upstream changes it.
+ * the full TTL is the remaining TTL seen just after it last jumped up by
+ * more than 10 % or 2 s (a fresh upstream answer), which stays put until
+ * the upstream changes it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,7 +144,12 @@ static void on_done(void *arg, int status, const aname_result_t *res)
 	if (status == ANAME_OK && res && !aname_result_stale(res)) {
 		for (int ti = 0; ti < UPD_NTYPES; ti++) {
 			uint32_t d = aname_result_ttl(res, upd_types[ti]);
-			if (!t->seen || d > t->last_ttl[ti])
+			uint32_t last = t->last_ttl[ti];
+			uint32_t slack = last / 10 > 2 ? last / 10 : 2;
+			/* A rise within the slack is rounding, or libunbound
+			 * handing back its own counted-down copy at a
+			 * refresh: not a fresh upstream TTL. */
+			if (!t->seen || d > last + slack)
 				t->full_ttl[ti] = d;
 			t->last_ttl[ti] = d;
 		}
