@@ -395,3 +395,31 @@ CONF
 	wait_for 20 sh -c "dig -p $PDNS_PORT @127.0.0.1 +short +time=1 example.test SOA | grep -q '^ns\\.'" ||
 		fail "pdns_server did not start: $(tail -20 "$PDNS_DIR/pdns.log")"
 }
+
+# ---------------------------------------------------------------- scale zones
+# gen_zones OWNERS TARGETS PREFILL: $T/up.zone (targets tN.up.test, A and
+# AAAA, TTL 300) and $T/primary.zone (owners oN -> t(N mod TARGETS);
+# PREFILL=1 adds the siblings the updater would write).
+gen_zones() {
+	python3 - "$@" "$T" <<'PY'
+import sys
+owners, targets, prefill, t = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
+def a(i): return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+def aaaa(i): return "2001:db8::%x:%x" % (i >> 16, i & 0xffff)
+with open(t + "/up.zone", "w") as f:
+    f.write("$TTL 300\n@ SOA ns.up.test. h.up.test. 1 60 60 600 300\n@ NS ns.up.test.\nns A 127.0.0.1\n")
+    for i in range(targets):
+        f.write("t%d A %s\nt%d AAAA %s\n" % (i, a(i), i, aaaa(i)))
+def wire(n):
+    w = b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\0"
+    return "\\# %d %s" % (len(w), w.hex())
+with open(t + "/primary.zone", "w") as f:
+    f.write("$TTL 300\n@ SOA ns.example.test. h.example.test. 1 60 60 600 60\n@ NS ns.example.test.\nns A 127.0.0.1\n")
+    for i in range(owners):
+        j = i % targets
+        f.write("o%d 300 TYPE65401 %s\n" % (i, wire("t%d.up.test" % j)))
+        if prefill:
+            f.write("o%d 300 A %s\no%d 300 AAAA %s\n" % (i, a(j), i, aaaa(j)))
+PY
+}
+

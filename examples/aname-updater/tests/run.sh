@@ -5,14 +5,15 @@
 #
 # Cases: knot (Knot 3.2 signing primary + NSD secondary by IXFR), errors
 # (bad key, wrong zone, primary down, AXFR refused, a racing manual edit),
-# bind (BIND 9 inline-signing primary), pdns (PowerDNS gsqlite3).  Every
+# bind (BIND 9 inline-signing primary), pdns (PowerDNS gsqlite3), scale
+# (10 000 owners over 2 000 targets).  Every
 # server is stopped by PID when the script exits, pass or fail.
 set -u
 UPD=$(realpath "$1"); shift
 HERE=$(dirname "$(realpath "$0")")
 . "$HERE/lib.sh"
 trap 'stop_all; rm -rf "$T"' EXIT
-CASES=${*:-knot errors bind pdns}
+CASES=${*:-knot errors bind pdns scale}
 start=$(date +%s)
 
 for c in $CASES; do
