@@ -345,7 +345,11 @@ zone "example.test" {
 	allow-transfer { key "$KEY_NAME"; 127.0.0.1; };
 };
 CONF
-	primary_zone "$BIND_DIR/example.test.zone" 1
+	if [ -n "${BIND_ZONE_FILE:-}" ]; then
+		cp "$BIND_ZONE_FILE" "$BIND_DIR/example.test.zone"
+	else
+		primary_zone "$BIND_DIR/example.test.zone" 1
+	fi
 	named -g -c "$BIND_DIR/named.conf" > "$BIND_DIR/named.log" 2>&1 &
 	BIND_PID=$!; PIDS="$PIDS $BIND_PID"
 	# Up, and signed (the DNSKEY is published once signing has run).
