@@ -294,19 +294,22 @@ const ldns_rdf *upd_request_mac(const ldns_pkt *q)
 	return mac_of(q);
 }
 
+/* A verified reply: IO_OK for NOERROR, else IO_RCODE naming the rcode. */
+static io_status_t rcode_status(upd_conn_t *c)
+{
+	if (c->rcode == LDNS_RCODE_NOERROR)
+		return IO_OK;
+	snprintf(c->err, sizeof(c->err), "%s: %s", c->peer,
+		 upd_rcode_name(c->rcode));
+	return IO_RCODE;
+}
+
 io_status_t upd_recv(upd_conn_t *c, upd_match_fn match, void *arg,
 		     ldns_pkt **reply)
 {
 	io_status_t st = read_msg(c, match, arg, 0, now_ms() + c->timeout_ms,
 				  reply);
-	if (st != IO_OK)
-		return st;
-	if (c->rcode != LDNS_RCODE_NOERROR) {
-		snprintf(c->err, sizeof(c->err), "%s: %s", c->peer,
-			 upd_rcode_name(c->rcode));
-		return IO_RCODE;
-	}
-	return IO_OK;
+	return st == IO_OK ? rcode_status(c) : st;
 }
 
 io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply)
@@ -314,8 +317,9 @@ io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply)
 	int64_t deadline = now_ms() + c->timeout_ms;
 	*reply = NULL;
 	/* A reused connection may have been closed by the primary while we
-	 * were idle: one retry on a fresh connection, before anything was
-	 * read, cannot apply an UPDATE twice. */
+	 * were idle: one retry on a fresh connection.  Only queries come this
+	 * way (UPDATEs go through upd_send/upd_recv and are never resent), so
+	 * repeating one is harmless. */
 	for (int attempt = 0;; attempt++) {
 		int reused = c->fd >= 0;
 		ldns_pkt_set_random_id(q);
@@ -330,14 +334,7 @@ io_status_t upd_exchange(upd_conn_t *c, ldns_pkt *q, ldns_pkt **reply)
 			upd_conn_close(c);
 			continue;
 		}
-		if (st != IO_OK)
-			return st;
-		if (c->rcode != LDNS_RCODE_NOERROR) {
-			snprintf(c->err, sizeof(c->err), "%s: %s", c->peer,
-				 upd_rcode_name(c->rcode));
-			return IO_RCODE;
-		}
-		return IO_OK;
+		return st == IO_OK ? rcode_status(c) : st;
 	}
 }
 

@@ -48,8 +48,10 @@ void upd_conn_init(upd_conn_t *c, const struct sockaddr_storage *ss,
 void upd_conn_close(upd_conn_t *c);
 
 /**
- * Send \a q (signed with the key, if any; \a q gets its TSIG RR) and read
- * one reply, verified.  Connects first if needed; reuses the connection.
+ * Send the query \a q (signed with the key, if any; \a q gets its TSIG RR)
+ * and read one reply, verified.  Connects first if needed; reuses the
+ * connection, and retries once on a fresh one if it had been closed, so use
+ * it for queries only (UPDATEs: upd_send/upd_recv).
  * \param[out] reply  The reply on IO_OK or IO_RCODE; free with
  *                    ldns_pkt_free().
  */
