@@ -189,6 +189,18 @@ static void sleep_until(int64_t t)
 	}
 }
 
+/* Early exits free what main() made so far (sanitizer runs stay clean). */
+static int bail(upd_app_t *app, int rc)
+{
+	aname_config_free(app->cfg);
+	if (app->ctx) {
+		upd_targets_free(&app->targets);
+		aname_ctx_free(app->ctx);
+	}
+	free(app->zones);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	upd_app_t app = {
@@ -206,28 +218,28 @@ int main(int argc, char **argv)
 			     (void *)app.prog);
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return bail(&app, 2);
 	}
 	if (common_args(argc, argv, opts, apply, &app) != 0)
-		return 2;
+		return bail(&app, 2);
 	if (!app.server || app.nzones == 0) {
 		fprintf(stderr, "aname-updater: --server and at least one "
 				"--zone are required\n");
 		usage(stderr);
-		return 2;
+		return bail(&app, 2);
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (upd_parse_addr(app.server, &ss, &sl) != 0) {
 		fprintf(stderr, "aname-updater: --server '%s' is not "
 				"IP[@PORT]\n", app.server);
-		return 2;
+		return bail(&app, 2);
 	}
 	if (app.key_file) {
 		char err[512];
 		if (upd_key_load(app.key_file, &app.key, err, sizeof(err))) {
 			fprintf(stderr, "aname-updater: --key %s\n", err);
-			return 2;
+			return bail(&app, 2);
 		}
 		app.have_key = 1;
 	}
@@ -235,18 +247,19 @@ int main(int argc, char **argv)
 		      (int)app.primary_timeout_ms);
 	/* Thread mode: the library refreshes registered targets on its own
 	 * thread while this one waits on the primary. */
-	if (common_ctx_new(app.prog, app.cfg, 2, &app.ctx) != 0)
-		return 2;
-	app.cfg = NULL;
+	aname_config_t *cfg = app.cfg;
+	app.cfg = NULL; /* common_ctx_new() frees it either way */
+	if (common_ctx_new(app.prog, cfg, 2, &app.ctx) != 0)
+		return bail(&app, 2);
 	pthread_mutex_init(&app.stats_lock, NULL);
 	if (upd_targets_init(&app.targets, app.ctx) != 0)
-		return 2;
+		return bail(&app, 2);
 	app.tokens = app.rate;
 	app.tokens_ms = upd_now_ms();
 
 	upd_http_t *http = NULL;
 	if (app.metrics && !(http = upd_http_start(&app, app.metrics)))
-		return 2;
+		return bail(&app, 2);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
