@@ -194,8 +194,21 @@ static io_status_t send_msg(upd_conn_t *c, ldns_pkt *q, int64_t deadline)
 /* Which request a reply answers: its MAC (NULL when unsigned) through
  * \a mac, or -1 for an id we never sent. */
 
+static io_status_t read_msg_raw(upd_conn_t *c, upd_match_fn match,
+				void *marg, int timers_only, int64_t deadline,
+				ldns_pkt **out, uint8_t **raw, size_t *rawlen);
+
 static io_status_t read_msg(upd_conn_t *c, upd_match_fn match, void *marg,
 			    int timers_only, int64_t deadline, ldns_pkt **out)
+{
+	return read_msg_raw(c, match, marg, timers_only, deadline, out, NULL,
+			    NULL);
+}
+
+/* As read_msg(), and with \a raw a malloc'd copy of the message's wire. */
+static io_status_t read_msg_raw(upd_conn_t *c, upd_match_fn match,
+				void *marg, int timers_only, int64_t deadline,
+				ldns_pkt **out, uint8_t **raw, size_t *rawlen)
 {
 	const ldns_rdf *mac = NULL;
 	static __thread uint8_t buf[65535];
@@ -253,6 +266,14 @@ static io_status_t read_msg(upd_conn_t *c, upd_match_fn match, void *marg,
 			return set_err(c, IO_TSIG, "%s",
 				       "the reply's TSIG does not verify");
 		}
+	}
+	if (raw) {
+		if (!(*raw = malloc(len))) {
+			ldns_pkt_free(p);
+			return set_err(c, IO_PROTO, "%s", "out of memory");
+		}
+		memcpy(*raw, buf, len);
+		*rawlen = len;
 	}
 	*out = p;
 	return IO_OK;
@@ -367,11 +388,49 @@ io_status_t upd_soa_serial(upd_conn_t *c, const char *zone, uint32_t *serial)
 		       zone);
 }
 
+/* One message of a transfer, kept as wire until the transfer is done. */
+typedef struct frame {
+	struct frame *next;
+	size_t len;
+	uint8_t wire[];
+} frame_t;
+
+/* Phase 2: parse the kept messages and hand every RR but the closing SOA
+ * to \a fn. */
+static io_status_t scan_frames(upd_conn_t *c, frame_t *f, upd_rr_fn fn,
+			       void *arg)
+{
+	int soas = 0;
+	for (; f && soas < 2; f = f->next) {
+		ldns_pkt *p = NULL;
+		if (ldns_wire2pkt(&p, f->wire, f->len) != LDNS_STATUS_OK)
+			return set_err(c, IO_PROTO, "%s", "unparsable AXFR");
+		ldns_rr_list *an = ldns_pkt_answer(p);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+			    ++soas == 2)
+				break;
+			if (fn(arg, rr) != 0) {
+				ldns_pkt_free(p);
+				return set_err(c, IO_PROTO, "%s",
+					       "out of memory reading AXFR");
+			}
+		}
+		ldns_pkt_free(p);
+	}
+	return IO_OK;
+}
+
 io_status_t upd_axfr(upd_conn_t *c, const char *zone, upd_rr_fn fn,
 		     void *arg, uint32_t *serial)
 {
-	/* A transfer may take long; the deadline counts from each message,
-	 * so a primary that keeps sending is never cut off. */
+	/* Phase 1 reads and verifies every message as fast as it arrives and
+	 * keeps only its wire (about the zone's wire size): a primary gives
+	 * up on a reader that stalls (Knot's tcp-io-timeout is 500 ms), and
+	 * scanning a large zone message by message can stall that long on a
+	 * slow host.  The deadline counts from each message, so a primary
+	 * that keeps sending is never cut off. */
 	ldns_rdf *name = ldns_dname_new_frm_str(zone);
 	if (!name)
 		return set_err(c, IO_PROTO, "bad zone name %s", zone);
@@ -381,9 +440,10 @@ io_status_t upd_axfr(upd_conn_t *c, const char *zone, upd_rr_fn fn,
 	/* Fresh connection: a transfer leaves nothing queued behind it. */
 	upd_conn_close(c);
 	io_status_t st = send_msg(c, q, now_ms() + c->timeout_ms);
-	ldns_pkt *prev = NULL, *p = NULL;
 	ldns_rdf *mac = mac_of(q) ? ldns_rdf_clone(mac_of(q)) : NULL;
+	frame_t *head = NULL, **tail = &head;
 	int soas = 0;
+	c->axfr_msgs = 0;
 	for (unsigned msgs = 0; st == IO_OK && soas < 2; msgs++) {
 		if (msgs >= UPD_AXFR_MAX_MSGS) {
 			st = set_err(c, IO_PROTO, "%s",
@@ -391,53 +451,59 @@ io_status_t upd_axfr(upd_conn_t *c, const char *zone, upd_rr_fn fn,
 			break;
 		}
 		one_t one = { ldns_pkt_id(q), mac };
-		st = read_msg(c, match_one, &one, msgs > 0,
-			      now_ms() + c->timeout_ms, &p);
+		ldns_pkt *p = NULL;
+		uint8_t *raw = NULL;
+		size_t rawlen = 0;
+		st = read_msg_raw(c, match_one, &one, msgs > 0,
+				  now_ms() + c->timeout_ms, &p, &raw, &rawlen);
 		if (st != IO_OK)
 			break;
+		c->axfr_msgs = msgs + 1;
 		if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR) {
 			snprintf(c->err, sizeof(c->err),
 				 "%s: AXFR of %s refused: %s", c->peer, zone,
 				 upd_rcode_name(ldns_pkt_get_rcode(p)));
 			st = IO_RCODE;
-			break;
 		}
 		ldns_rdf_deep_free(mac);
 		mac = mac_of(p) ? ldns_rdf_clone(mac_of(p)) : NULL;
 		ldns_rr_list *an = ldns_pkt_answer(p);
 		size_t n = ldns_rr_list_rr_count(an);
-		if (msgs == 0 && n == 0) {
-			st = set_err(c, IO_PROTO, "%s", "empty AXFR");
-			break;
-		}
-		for (size_t i = 0; i < n && soas < 2; i++) {
+		if (st == IO_OK && msgs == 0 &&
+		    (n == 0 ||
+		     ldns_rr_get_type(ldns_rr_list_rr(an, 0)) != LDNS_RR_TYPE_SOA))
+			st = set_err(c, IO_PROTO, "%s",
+				     "AXFR does not start with SOA");
+		for (size_t i = 0; st == IO_OK && i < n && soas < 2; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
-				if (++soas == 1 && ldns_rr_rd_count(rr) >= 3)
-					*serial = ldns_rdf2native_int32(
-						ldns_rr_rdf(rr, 2));
-				if (soas == 2)
-					break;
-			} else if (soas == 0) {
-				st = set_err(c, IO_PROTO, "%s",
-					     "AXFR does not start with SOA");
-				break;
-			}
-			if (fn(arg, rr) != 0) {
-				st = set_err(c, IO_PROTO, "%s",
-					     "out of memory reading AXFR");
-				break;
-			}
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+				continue;
+			if (++soas == 1 && ldns_rr_rd_count(rr) >= 3)
+				*serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
 		}
-		ldns_pkt_free(prev);
-		prev = p;
-		p = NULL;
+		ldns_pkt_free(p);
+		frame_t *f = st == IO_OK ? malloc(sizeof(*f) + rawlen) : NULL;
+		if (st == IO_OK && !f)
+			st = set_err(c, IO_PROTO, "%s", "out of memory");
+		if (f) {
+			f->next = NULL;
+			f->len = rawlen;
+			memcpy(f->wire, raw, rawlen);
+			*tail = f;
+			tail = &f->next;
+		}
+		free(raw);
 	}
-	ldns_pkt_free(p);
-	ldns_pkt_free(prev);
+	upd_conn_close(c);
+	if (st == IO_OK)
+		st = scan_frames(c, head, fn, arg);
+	while (head) {
+		frame_t *f = head;
+		head = f->next;
+		free(f);
+	}
 	ldns_rdf_deep_free(mac);
 	ldns_pkt_free(q);
-	upd_conn_close(c);
 	return st;
 }
 

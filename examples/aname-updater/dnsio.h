@@ -35,6 +35,7 @@ typedef struct upd_conn {
 	char err[300];        /* the last failure, a sentence */
 	int rcode;            /* the last reply's rcode (extended by TSIG) */
 	uint16_t next_id;     /* upd_send()'s id counter */
+	unsigned axfr_msgs;   /* messages the last AXFR received */
 } upd_conn_t;
 
 /** Parse "IP[@PORT]" (port 53 by default).  -1 if malformed. */
@@ -80,7 +81,8 @@ io_status_t upd_soa_serial(upd_conn_t *c, const char *zone,
  * borrowed.  Return 0 to go on, -1 to abort (then IO_PROTO). */
 typedef int (*upd_rr_fn)(void *arg, const ldns_rr *rr);
 
-/** Transfer \a zone by AXFR, calling \a fn for each RR.  Every message
+/** Transfer \a zone by AXFR, calling \a fn for each RR once the whole
+ * transfer has arrived and verified (so \a fn sees all or nothing).  Every message
  * must carry a valid TSIG when a key is set (unsigned intermediate
  * messages, which RFC 8945 5.3.1 allows, are refused: the primaries we
  * test sign every message).  At most UPD_AXFR_MAX_MSGS messages. */

@@ -141,10 +141,11 @@ void upd_poll_zone(upd_app_t *app, upd_zone_t *z)
 		upd_scan_free(scan);
 		int reason = st == IO_RCODE ? UPD_R_AXFR_REFUSED :
 					      poll_reason(st, app->conn.rcode);
-		/* A primary that answers SOA but drops the transfer (Knot and
-		 * NSD close the connection on a refused AXFR over TCP only
-		 * sometimes) reads as "refused", not "down". */
-		if (st == IO_DOWN && strstr(app->conn.err, "closed"))
+		/* A primary that answers SOA but closes on the AXFR before
+		 * sending anything reads as "refused"; one that closes in the
+		 * middle of a transfer is "down" (the next poll retries). */
+		if (st == IO_DOWN && strstr(app->conn.err, "closed") &&
+		    app->conn.axfr_msgs == 0)
 			reason = UPD_R_AXFR_REFUSED;
 		/* The SOA query with this key just verified, so BADKEY here
 		 * is the primary's ACL (Knot answers a denied transfer with
