@@ -202,6 +202,7 @@ install-check:
 
 uninstall: uninstall-distro
 	rm -f $(DESTDIR)$(BINDIR)/aname-resolve $(DESTDIR)$(MANDIR)/man1/aname-resolve.1
+	rm -f $(DESTDIR)$(SBINDIR)/aname-updater $(DESTDIR)$(MANDIR)/man8/aname-updater.8
 	rm -f $(DESTDIR)$(SBINDIR)/aname-server $(DESTDIR)$(SBINDIR)/aname-resolverd \
 	      $(DESTDIR)$(MANDIR)/man8/aname-server.8 $(DESTDIR)$(MANDIR)/man8/aname-resolverd.8 \
 	      $(DESTDIR)$(LIBDIR)/libaname-pdns.so
