@@ -444,6 +444,27 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 	return ANAME_OK;
 }
 
+void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
+		       void *arg)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		for (struct entry *e = s->head; e != NULL; e = e->lnext) {
+			struct aname_cache_brief b = {
+				.res = e->res,
+				.fail_ms = e->fail_ms,
+				.fails = e->fails,
+				.fail_status = e->fail_status,
+				.refresh_hold_ms = e->refresh_after_ms,
+				.key_hash = e->key.hash,
+			};
+			fn(arg, &b);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions)
 {

@@ -91,6 +91,21 @@ typedef int (*aname_cache_each_fn)(void *arg,
  * fn runs with no cache lock held. */
 int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		      void *arg);
+/* What aname__cache_scan() shows of an entry, copying nothing. */
+struct aname_cache_brief {
+	const aname_result_t *res; /* may be NULL */
+	uint64_t fail_ms;
+	unsigned fails;
+	int fail_status;
+	uint64_t refresh_hold_ms;
+	uint64_t key_hash;
+};
+/* Every entry, under its shard's lock: fn must be quick and must take no
+ * lock (it is for counting; aname__cache_each() is for everything else). */
+typedef void (*aname_cache_scan_fn)(void *arg,
+				    const struct aname_cache_brief *b);
+void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
+		       void *arg);
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions);
 /* Per-shard hit statistics, summed. */

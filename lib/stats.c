@@ -262,15 +262,6 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o,
 	}
 }
 
-static int count_state(void *arg, const aname_target_info_t *info)
-{
-	uint64_t *by_state = arg;
-	if (info->state >= 0 && info->state < ANAME_TARGET_STATE_COUNT_) {
-		by_state[info->state]++;
-	}
-	return 0;
-}
-
 int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 {
 	static const struct {
@@ -290,7 +281,7 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 	uint64_t now = aname__now_ms();
 	/* Bounded cardinality: one series per state, not per target. */
 	uint64_t by_state[ANAME_TARGET_STATE_COUNT_] = {0};
-	aname_targets_each(ctx, count_state, by_state);
+	aname__targets_count(ctx, by_state);
 	size_t n_up = ctx->canary.n;
 	pthread_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {

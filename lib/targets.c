@@ -15,6 +15,7 @@
 #include "ctx.h"
 #include "name.h"
 #include "policy.h"
+#include "stats.h"
 #include "watchdog.h"
 
 #include <stdlib.h>
@@ -112,6 +113,37 @@ static int on_item(void *arg, const struct aname_cache_item *it)
 		.key_hash = it->key.hash,
 	};
 	return report(w, &it->key, &v, it->changed_ms);
+}
+
+struct tally {
+	struct walk w;
+	uint64_t *by_state;
+};
+
+/* Under a shard lock (aname__cache_scan): no other lock, no allocation.
+ * "Refreshing" is read from the cache's refresh hold, which fetch.c sets
+ * for as long as a fetch may run. */
+static void tally_item(void *arg, const struct aname_cache_brief *b)
+{
+	struct tally *t = arg;
+	struct aname_cache_view v = {
+		.res = (aname_result_t *)b->res,
+		.fresh = b->res != NULL &&
+			 !aname__result_expired(b->res, t->w.now),
+		.fail_ms = b->fail_ms,
+		.fails = b->fails,
+		.fail_status = b->fail_status,
+		.key_hash = b->key_hash,
+	};
+	bool running = b->refresh_hold_ms > t->w.now;
+	t->by_state[state_of(&t->w, &v, running)]++;
+}
+
+void aname__targets_count(aname_ctx_t *ctx, uint64_t *by_state)
+{
+	struct tally t = {{ctx, NULL, NULL, aname__now_ms()}, by_state};
+	/* One pass, shard locks only: nothing copied, no names rendered. */
+	aname__cache_scan(ctx->cache, tally_item, &t);
 }
 
 int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)
