@@ -181,7 +181,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/aname-resolve $(DESTDIR)$(MANDIR)/man1/aname-resolve.1
 	rm -f $(DESTDIR)$(SBINDIR)/aname-server $(DESTDIR)$(SBINDIR)/aname-resolverd \
 	      $(DESTDIR)$(MANDIR)/man8/aname-server.8 $(DESTDIR)$(MANDIR)/man8/aname-resolverd.8 \
-	      $(DESTDIR)$(LIBDIR)/libaname-pdns.so
+	      $(DESTDIR)$(LIBDIR)/libaname/libaname-pdns.so
+	rmdir $(DESTDIR)$(LIBDIR)/libaname 2>/dev/null || true
 	rm -rf $(DESTDIR)$(DATADIR)/libaname
 	rm -f $(DESTDIR)$(INCLUDEDIR)/aname.h $(DESTDIR)$(INCLUDEDIR)/aname_version.h \
 	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \

@@ -20,13 +20,13 @@
 --
 --   ANAME = {
 --     library  = "/usr/local/lib/libaname.so.0",
---     helper   = "/usr/local/lib/libaname-pdns.so",  -- false: no sharing
+--     helper   = "/usr/local/lib/libaname/libaname-pdns.so",  -- false: no sharing
 --     forwarders = { "127.0.0.1@53" },
 --     stubs    = { ["example.net."] = { "192.0.2.53" } },
 --     timeout_ms = 1500,
 --     zones    = { ["alias.test."] = "/etc/powerdns/alias.test.zone" },
 --   }
---   dofile("/usr/local/share/libaname/aname-lua2.lua")
+--   dofile("/usr/local/share/libaname/powerdns/aname-lua2.lua")
 
 local ffi = require("ffi")
 
@@ -318,7 +318,8 @@ local lib = ffi.load(conf.library or "libaname.so.0")
 local helper = nil
 if conf.helper ~= false then
 	-- Loaded after libaname, so its DT_NEEDED libaname.so.0 is this one.
-	helper = ffi.load(conf.helper or "libaname-pdns.so")
+	-- The default is the installed path (make install writes $(LIBDIR)).
+	helper = ffi.load(conf.helper or "/usr/local/lib/libaname/libaname-pdns.so")
 end
 
 local function check(rc, what)
