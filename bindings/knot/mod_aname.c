@@ -23,6 +23,7 @@
  *  - Listed before mod-onlinesign, the synthesized RRsets get signed,
  *    because onlinesign signs whatever its later hooks find in the section.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -80,11 +81,14 @@ enum {
 };
 static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata" };
 
-/* One config alias, owner in lower-case wire format for the lookup. */
+/* One known ALIAS owner of the zone, from the "alias" config item or from
+ * a TYPE65401 record in the zone file; names in lower-case wire format. */
 struct cfg_alias {
 	knot_dname_storage_t owner;
 	size_t owner_len;
+	knot_dname_storage_t target_wire;
 	uint32_t ttl;
+	bool from_file;
 	char *target;
 };
 
@@ -99,8 +103,10 @@ struct seen_target {
 
 struct mod_aname {
 	aname_ctx_t *ctx;
-	struct cfg_alias *alias;	/* sorted by owner */
+	struct cfg_alias *alias;	/* sorted by owner, owners unique */
 	size_t n_alias;
+	size_t cap_alias;
+	size_t n_config;		/* of which from the config */
 	pthread_mutex_t seen_lock;	/* serialises writers of seen */
 	_Atomic(struct seen_target *) seen;
 };
@@ -196,6 +202,15 @@ static int aname_conf_check(knotd_conf_check_args_t *args)
 			ret = KNOT_EINVAL;
 			break;
 		}
+		if (parsed[i].owner[0] == '*' &&
+		    (parsed[i].owner[1] == '.' || parsed[i].owner[1] == '\0')) {
+			snprintf(check_err, sizeof(check_err),
+				 "alias '%s': wildcard owners are not "
+				 "supported (declare each owner)",
+				 a.multi[i].string);
+			ret = KNOT_EINVAL;
+			break;
+		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcasecmp(parsed[i].owner, parsed[j].owner) == 0) {
 				snprintf(check_err, sizeof(check_err),
@@ -277,6 +292,20 @@ static int alias_cmp(const void *a, const void *b)
 	return memcmp(x->owner, y->owner, x->owner_len);
 }
 
+/* Sort order for loading: by owner, config entries before file entries. */
+static int alias_load_cmp(const void *a, const void *b)
+{
+	int c = alias_cmp(a, b);
+	if (c != 0) {
+		return c;
+	}
+	const struct cfg_alias *x = a, *y = b;
+	if (x->from_file != y->from_file) {
+		return x->from_file ? 1 : -1;
+	}
+	return 0;
+}
+
 static const struct cfg_alias *cfg_find(const struct mod_aname *m,
 					const knot_dname_t *qname)
 {
@@ -305,13 +334,36 @@ static struct seen_target *record_target(struct mod_aname *m,
 	return seen_add(m, mod, lower);
 }
 
-/* Find the ALIAS for \a qname: target text and ALIAS TTL. */
+/* The zone's current TYPE65401 RRset at \a qname.  false when this knotd
+ * cannot read it (non-apex before Knot 3.4); an empty *rr when there is
+ * none. */
+static bool zone_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
+			     const knot_dname_t *qname, knot_rrset_t *rr)
+{
+	if (knot_dname_is_equal(qname, zone)) {
+		*rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
+		return true;
+	}
+#if ANAME_KNOT_NODE_RRSET
+	if (knotd_qdata_zone_rrset(qdata, zone, qname, ANAME_RRTYPE_ALIAS,
+				   rr) != KNOT_EOK) {
+		knot_rrset_init_empty(rr);
+	}
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Find the ALIAS for \a qname: target text and ALIAS TTL.  A config alias
+ * wins; then the zone's current data where this knotd lets us read it (so
+ * IXFR and DDNS changes count); then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		       knotd_qdata_t *qdata, const knot_dname_t *qname,
 		       const char **target, uint32_t *ttl)
 {
 	const struct cfg_alias *c = cfg_find(m, qname);
-	if (c != NULL) {
+	if (c != NULL && !c->from_file) {
 		*target = c->target;
 		*ttl = c->ttl;
 		return true;
@@ -321,17 +373,30 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 	if (zone == NULL) {
 		return false;
 	}
-	if (knot_dname_is_equal(qname, zone)) {
-		rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
-	} else {
-#if ANAME_KNOT_NODE_RRSET
-		if (knotd_qdata_zone_rrset(qdata, zone, qname,
-					   ANAME_RRTYPE_ALIAS, &rr) != KNOT_EOK) {
+	if (!zone_alias_rrset(qdata, zone, qname, &rr)) {
+		if (c == NULL) {
 			return false;
 		}
-#else
+		*target = c->target;
+		*ttl = c->ttl;
+		return true;
+	}
+	if (knot_rrset_empty(&rr)) {
 		return false;
-#endif
+	}
+	if (c != NULL) {
+		/* Same target as at load: already registered. */
+		const knot_rdata_t *rd = knot_rdataset_at(&rr.rrs, 0);
+		knot_dname_storage_t lower;
+		if (knot_dname_wire_check(rd->data, rd->data + rd->len,
+					  NULL) > 0) {
+			knot_dname_copy_lower(lower, rd->data);
+			if (knot_dname_is_equal(lower, c->target_wire)) {
+				*target = c->target;
+				*ttl = rr.ttl;
+				return true;
+			}
+		}
 	}
 	struct seen_target *t = record_target(m, mod, &rr);
 	if (t == NULL) {
@@ -391,21 +456,39 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (state != KNOTD_IN_STATE_NODATA && state != KNOTD_IN_STATE_MISS) {
 		return state;
 	}
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
-		return state;
-	}
 	/* Not after an in-zone CNAME: the chain's end is not our owner. */
 	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
 	if (qdata->name == NULL || !knot_dname_is_equal(qdata->name, qname)) {
 		return state;
 	}
-
 	struct mod_aname *m = knotd_mod_ctx(mod);
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
+		/* An owner known only from the config has no node: every
+		 * other type is NODATA there (the owner exists), never
+		 * NXDOMAIN.  Knot adds the SOA, onlinesign the proof. */
+		if (state == KNOTD_IN_STATE_MISS && cfg_find(m, qname) != NULL) {
+			qdata->rcode = KNOT_RCODE_NOERROR;
+			return KNOTD_IN_STATE_NODATA;
+		}
+		return state;
+	}
+
 	const char *target;
 	uint32_t alias_ttl;
 	if (!find_alias(m, mod, qdata, qname, &target, &alias_ttl)) {
 		return state;
+	}
+
+	/* An ALIAS naming its own owner has no addresses but the owner's,
+	 * which the zone lacks (else the state would be HIT): NODATA, as
+	 * resolving it would only come back here. */
+	char owner_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(owner_txt, qname, sizeof(owner_txt)) != NULL &&
+	    strcasecmp(owner_txt, target) == 0) {
+		count(mod, qdata, CTR_NODATA);
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOTD_IN_STATE_NODATA;
 	}
 
 	aname_result_t *res = NULL;
@@ -498,40 +581,107 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 		}
 		c->owner_len = knot_dname_size(c->owner);
 		c->ttl = al.ttl;
+		if (knot_dname_from_str(c->target_wire, al.target,
+					sizeof(c->target_wire)) == NULL) {
+			ret = KNOT_EINVAL;
+			break;
+		}
+		knot_dname_to_lower(c->target_wire);
 		c->target = strdup(al.target);
 		if (c->target == NULL) {
 			ret = KNOT_ENOMEM;
 			break;
 		}
-		int rc = aname_target_register(m->ctx, c->target,
-					       ANAME_RRTYPE_BOTH);
-		if (rc != ANAME_OK) {
-			knotd_mod_log(mod, LOG_ERR,
-				      "alias '%s': cannot register target (%s)",
-				      a.multi[i].string, aname_strerror(rc));
-			free(c->target);
-			ret = KNOT_EINVAL;
-			break;
-		}
 		m->n_alias++;
 	}
+	m->cap_alias = a.count + 1;
+	m->n_config = m->n_alias;
 	knotd_conf_free(&a);
-	qsort(m->alias, m->n_alias, sizeof(*m->alias), alias_cmp);
 	return ret;
 }
 
-/* Zone-file TYPE65401 at the apex: register it now so the first query is
- * already warm.  Not finding one is fine (secondary zones, no file). */
-static void preload_cb(void *arg, const knot_dname_t *target)
+/* One TYPE65401 record of the zone file (preload.c). */
+static void file_alias_cb(void *arg, const knot_dname_t *owner, uint32_t ttl,
+			  const knot_dname_t *target, uint64_t line)
 {
 	knotd_mod_t *mod = arg;
 	struct mod_aname *m = knotd_mod_ctx(mod);
-	knot_dname_storage_t lower;
-	knot_dname_copy_lower(lower, target);
-	if (seen_add(m, mod, lower) != NULL) {
-		knotd_mod_log(mod, LOG_INFO, "apex ALIAS target '%s' registered",
-			      seen_find(m, lower)->text);
+	if (owner[0] == 1 && owner[1] == '*') {
+		knotd_mod_log(mod, LOG_WARNING, "zone file line %" PRIu64
+			      ": wildcard ALIAS owners are not supported, "
+			      "record ignored", line);
+		return;
 	}
+	if (m->n_alias == m->cap_alias) {
+		size_t cap = m->cap_alias * 2;
+		struct cfg_alias *a = realloc(m->alias, cap * sizeof(*a));
+		if (a == NULL) {
+			knotd_mod_log(mod, LOG_ERR, "zone file line %" PRIu64
+				      ": out of memory, ALIAS ignored", line);
+			return;
+		}
+		m->alias = a;
+		m->cap_alias = cap;
+	}
+	struct cfg_alias *c = &m->alias[m->n_alias];
+	memset(c, 0, sizeof(*c));
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_store(c->owner, owner) == 0 ||
+	    knot_dname_store(c->target_wire, target) == 0) {
+		return;
+	}
+	knot_dname_to_lower(c->owner);
+	knot_dname_to_lower(c->target_wire);
+	if (knot_dname_to_str(text, c->target_wire, sizeof(text)) == NULL ||
+	    (c->target = strdup(text)) == NULL) {
+		return;
+	}
+	c->owner_len = knot_dname_size(c->owner);
+	c->ttl = ttl;
+	c->from_file = true;
+	m->n_alias++;
+}
+
+/* Sort the table, drop owners given twice (config first, then the first
+ * record of the file), and register every target that stays. */
+static int finish_aliases(struct mod_aname *m, knotd_mod_t *mod)
+{
+	/* qsort is not stable: of several TYPE65401 records at one owner in
+	 * the file, an arbitrary one is kept (and the others logged). */
+	qsort(m->alias, m->n_alias, sizeof(*m->alias), alias_load_cmp);
+	size_t out = 0;
+	for (size_t i = 0; i < m->n_alias; i++) {
+		struct cfg_alias *c = &m->alias[i];
+		if (out > 0 && alias_cmp(&m->alias[out - 1], c) == 0) {
+			if (c->from_file) {
+				knotd_mod_log(mod, LOG_WARNING, "ALIAS owner "
+					      "with more than one target in "
+					      "the zone (or also in the config):"
+					      " one target is used, '%s' "
+					      "ignored", c->target);
+			}
+			free(c->target);
+			continue;
+		}
+		m->alias[out++] = *c;
+	}
+	m->n_alias = out;
+	for (size_t i = 0; i < m->n_alias; i++) {
+		int rc = aname_target_register(m->ctx, m->alias[i].target,
+					       ANAME_RRTYPE_BOTH);
+		if (rc != ANAME_OK) {
+			knotd_mod_log(mod, LOG_ERR, "ALIAS target '%s': cannot "
+				      "register (%s)", m->alias[i].target,
+				      aname_strerror(rc));
+			/* Unregister only what was registered. */
+			for (size_t j = i; j < m->n_alias; j++) {
+				free(m->alias[j].target);
+			}
+			m->n_alias = i;
+			return KNOT_EINVAL;
+		}
+	}
+	return KNOT_EOK;
 }
 
 static int aname_load(knotd_mod_t *mod)
@@ -578,6 +728,10 @@ static int aname_load(knotd_mod_t *mod)
 	knotd_mod_ctx_set(mod, m);
 
 	int ret = load_aliases(m, mod);
+	if (ret == KNOT_EOK) {
+		(void)aname_knot_preload(mod, file_alias_cb, mod);
+		ret = finish_aliases(m, mod);
+	}
 	for (uint32_t i = 0; ret == KNOT_EOK && i < 4; i++) {
 		ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
 	}
@@ -589,9 +743,9 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return ret;
 	}
-	aname_knot_preload_apex(mod, preload_cb, mod);
-	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, libaname %s",
-		      m->n_alias, aname_version(NULL));
+	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
+		      "total registered, libaname %s", m->n_config, m->n_alias,
+		      aname_version(NULL));
 	return KNOT_EOK;
 }
 

@@ -1,7 +1,8 @@
 # mod-aname: knotd query module (see bindings/knot/README.md).
 #
 #   make                         builds $(B)/bindings/knot/mod_aname.so
-#   make test-knot               integration test: nsd + knotd + kdig
+#   make test-knot               integration tests: nsd + knotd + kdig, and
+#                                the hosts' own ALIAS cases (test_hosts.sh)
 #   make bench-knot              dnsperf benchmark -> $(B)/bench/knot.md
 #
 # The module links libaname statically (PIC objects) so knotd needs no
@@ -44,8 +45,11 @@ $(B)/bindings/knot/blackhole: bindings/knot/tests/blackhole.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 
+# test_knot.sh: the module's own behaviour; test_hosts.sh: Knot's and
+# PowerDNS's ALIAS test cases, adapted (see the README's differences table).
 test-knot: $(KNOT_MOD) $(KNOT_TOOLS)
 	sh bindings/knot/tests/test_knot.sh $(B)
+	sh bindings/knot/tests/test_hosts.sh $(B)
 
 bench-knot: $(KNOT_MOD) $(KNOT_TOOLS)
 	sh bindings/knot/tests/bench_knot.sh $(B)

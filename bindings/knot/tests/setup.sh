@@ -6,6 +6,10 @@
 # defines the query helpers.  Every server is stopped by PID on exit, pass or
 # fail.  Waits poll a condition with a deadline; nothing sleeps blindly.
 # Expects B (build dir) to be set and the current directory to be the repo.
+# A test may add nsd zones (NSD_EXTRA_ZONES: nsd.conf "zone:" stanzas),
+# knotd zones (KNOT_EXTRA_ZONES: items of knot.conf's "zone:" list) and
+# mod-aname stubs: a function knot_extra_stubs, if defined, is called once
+# the ports are chosen and prints '"ZONE=ADDR", ' items.
 ROOT=$(pwd)
 HERE=$ROOT/bindings/knot/tests
 MOD=${ANAME_KNOT_MOD:-$ROOT/$B/bindings/knot/mod_aname.so}
@@ -84,6 +88,7 @@ zone:
 zone:
 	name: other.test
 	zonefile: "$FIX/other.test.zone"
+${NSD_EXTRA_ZONES:-}
 EOF
 /usr/sbin/nsd -d -c "$T/nsd/nsd.conf" &
 NSD_PID=$!
@@ -109,6 +114,11 @@ BH_PORT=$(cat "$T/bh.port")
 
 cp "$HERE/zones/knot.test.zone" "$HERE/zones/signed.test.zone" "$T/zones/"
 STALE_TTL=7
+KNOT_EXTRA_STUBS=
+if command -v knot_extra_stubs >/dev/null 2>&1; then
+	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
+fi
+KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -126,10 +136,16 @@ module:
     file: "$MOD"
 mod-aname:
   - id: default
-    stub: [ "example.test=127.0.0.1@$NSD_PORT", "other.test=127.0.0.1@$NSD_PORT", "blackhole.test=127.0.0.1@$BH_PORT", ".=127.0.0.1@$CLOSED_PORT" ]
+    stub: [ $KNOT_STUBS ]
     timeout: 3000
     stale-ttl: $STALE_TTL
     alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test." ]
+  # Same upstream settings as "default" (one shared resolver), no aliases:
+  # for zones that bring their own ALIAS records.
+  - id: zonedata
+    stub: [ $KNOT_STUBS ]
+    timeout: 3000
+    stale-ttl: $STALE_TTL
 template:
   - id: default
     storage: "$T/zones"
@@ -140,6 +156,7 @@ zone:
   - domain: signed.test
     file: "$T/zones/signed.test.zone"
     module: [ mod-aname/default, mod-onlinesign ]
+${KNOT_EXTRA_ZONES:-}
 EOF
 
 KNOTC="/usr/sbin/knotc -c $T/knot.conf -s $T/run/knot.sock"

@@ -61,7 +61,7 @@ t=$(ttl "$(ask abs.knot.test A)" A)
 check "absolute owner with TTL 120 (got $t)" in_range "$t" 1 120
 
 nodata_ok() {
-	o=$(ask "$1" "$2")
+	o=$(ask "$@")
 	[ "$(status "$o")" = NOERROR ] && [ -z "$(section ANSWER "$o")" ] && has_auth_soa "$o"
 }
 wait_for 2000 nodata_ok nodata.knot.test A
@@ -72,6 +72,12 @@ wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
 check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+# Issue 15 item 3: a config-only owner has no node, yet it exists: every
+# other type is NODATA with the SOA, with or without DO.
+for t in MX TXT ANY TYPE65401; do
+	check "config owner www2, $t: NODATA with SOA (not NXDOMAIN)" nodata_ok www2.knot.test $t
+	check "config owner www2, $t with DO: NODATA with SOA" nodata_ok www2.knot.test $t +dnssec
+done
 out=$(ask elsewhere.other.zone. A)
 check "alias owner outside the zone is not served" [ "$(status "$out")" = REFUSED ]
 
@@ -180,6 +186,8 @@ check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
 check "conf-check rejects an out-of-range timeout" \
 	badconf '    timeout: 5' 'timeout'
+check "conf-check rejects a wildcard alias owner" \
+	badconf '    alias: "*.w www.example.test."' 'wildcard owners are not supported'
 
 check "knotd did not crash" kill -0 "$KNOT_PID"
 echo "$PASS passed, $FAIL failed"
