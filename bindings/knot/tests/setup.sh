@@ -64,6 +64,10 @@ CLOSED_PORT=$3 # nothing listens: the guard stub for "." answers nothing
 
 # ---------------------------------------------------------------- servers
 mkdir -p "$T/nsd" "$T/run" "$T/db" "$T/zones"
+# A test may write zone files into $T first (function before_servers).
+if command -v before_servers >/dev/null 2>&1; then
+	before_servers
+fi
 cat > "$T/nsd/nsd.conf" <<EOF
 server:
 	ip-address: 127.0.0.1@$NSD_PORT

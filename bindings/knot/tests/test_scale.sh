@@ -1,0 +1,78 @@
+#!/bin/sh
+# test-knot, scale part (issue 15 items 1 and 2): a zone whose file holds
+# 5 000 non-apex ALIAS (TYPE65401) owners, each with its own target.  Every
+# owner must answer its target's address within 3 s of knotd answering at
+# all, on Knot 3.2 (where only the zone-file scan knows these owners) and on
+# 3.4 (registration at load).  Then "knotc zone-reload" must keep them.
+#
+#   sh bindings/knot/tests/test_scale.sh [BUILD_DIR]
+set -u
+
+B=${1:-build}
+N=${SCALE_OWNERS:-5000}
+before_servers() {
+	{
+		printf '$ORIGIN scale.test.\n$TTL 300\n'
+		printf '@ IN SOA ns1 h 1 3600 900 604800 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\n'
+		i=0
+		while [ $i -lt "$N" ]; do
+			printf 't%d IN A 198.51.%d.%d\n' $i $((i / 250)) $((i % 250 + 1))
+			i=$((i + 1))
+		done
+	} > "$T/scale.test.zone"
+	# owner o$i -> t$i.scale.test.: rdata \# LEN (label t$i)(label scale)(label test)(0)
+	awk -v n="$N" 'function hexs(s,  i, o) { o = ""; for (i = 1; i <= length(s); i++) o = o sprintf("%02x", ord[substr(s, i, 1)]); return o }
+		BEGIN {
+			for (c = 0; c < 256; c++) ord[sprintf("%c", c)] = c
+			print "$ORIGIN big.test.\n$TTL 300"
+			print "@ IN SOA ns1 h 1 3600 900 604800 300\n@ IN NS ns1\nns1 IN A 192.0.2.53"
+			for (i = 0; i < n; i++) {
+				l = "t" i
+				w = sprintf("%02x", length(l)) hexs(l) "057363616c65047465737400"
+				printf "o%d IN TYPE65401 \\# %d %s\n", i, length(w) / 2, w
+			}
+		}' > "$T/zones/big.test.zone"
+	NSD_EXTRA_ZONES="zone:
+	name: scale.test
+	zonefile: \"$T/scale.test.zone\""
+	KNOT_EXTRA_ZONES="  - domain: big.test
+    file: \"$T/zones/big.test.zone\"
+    module: mod-aname/zonedata"
+}
+knot_extra_stubs() { printf '"scale.test=127.0.0.1@%s", ' "$NSD_PORT"; }
+. "$(pwd)/bindings/knot/tests/setup.sh"
+
+# answering: how many of the N owners answer their own address now.
+# kdig takes many queries per run; 500 per run keeps argv small.
+answering() {
+	i=0
+	: > "$T/scale.out"
+	while [ $i -lt "$N" ]; do
+		set --
+		j=$i
+		while [ $j -lt $((i + 500)) ] && [ $j -lt "$N" ]; do
+			set -- "$@" "o$j.big.test" A
+			j=$((j + 1))
+		done
+		kdig @127.0.0.1 -p "$KNOT_PORT" +retry=0 +timeout=2 +norec +noall +answer "$@" >>"$T/scale.out" 2>&1
+		i=$j
+	done
+	awk '$4 == "A" { split($1, o, "."); split($5, a, "."); if (o[1] == "o" (a[3] * 250 + a[4] - 1)) n++ } END { print n + 0 }' "$T/scale.out"
+}
+all_answer() { [ "$(answering)" -eq "$N" ]; }
+
+wait_for 3000 all_answer
+took=$(($(now_ms) - READY))
+got=$(answering)
+check "all $N zone-file ALIAS owners answer within 3 s of knotd being ready ($got answered, last check at ${took} ms)" [ "$got" -eq "$N" ]
+grep 'big.test.*ALIAS owners in total' "$T/knot.log" | tail -n 1
+check "module log: $N owners registered" grep -q "big.test.*, $N ALIAS owners in total registered" "$T/knot.log"
+
+$KNOTC zone-reload big.test >"$T/reload.out" 2>&1
+check "knotc zone-reload big.test" [ $? -eq 0 ]
+wait_for 5000 sh -c "[ \$(grep -c 'big.test.*ALIAS owners in total' '$T/knot.log') -ge 2 ]"
+got=$(answering)
+check "after the reload all $N owners still answer ($got)" [ "$got" -eq "$N" ]
+check "knotd did not crash" kill -0 "$KNOT_PID"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
