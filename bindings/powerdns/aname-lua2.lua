@@ -10,9 +10,9 @@
 -- UeberBackends (zone-cache refresh, API, pdnsutil).
 --
 -- Query path rule: dns_lookup() never waits.  It reads libaname's cache with
--- ANAME_LOOKUP_FETCH|ANAME_LOOKUP_STALE; a miss serves the owner without
--- address records *now* (NODATA for A/AAAA) and the library refreshes in its
--- own thread.  Every ALIAS target is registered at load, so misses only
+-- ANAME_LOOKUP_FETCH|ANAME_LOOKUP_STALE; a miss answers SERVFAIL *now*
+-- (never NODATA, which resolvers would cache) and the library refreshes in
+-- its own thread.  Every ALIAS target is registered at load, so misses only
 -- happen before the first answer ever arrived or after max-stale expired.
 --
 -- Configuration is a Lua table in the global ANAME, set by a small file that
@@ -526,16 +526,18 @@ local addrbuf = ffi.new("uint8_t[16]")
 local textbuf = ffi.new("char[64]")
 local resbox = ffi.new("aname_result_t *[1]")
 
--- Append the synthesized records of one type to out; a miss or a failure
--- appends nothing (the owner is then served without addresses).
+-- Append the synthesized records of one type to out.  Returns false on a
+-- miss (nothing usable, fresh or stale): then nothing is appended.  A target
+-- that answered NXDOMAIN/NODATA is usable, with no addresses.
 local function synth(out, node, rrtype, tname)
 	local a = node.alias
 	local rc = lib.aname_cache_lookup(ctx, a.target, rrtype, LOOKUP, resbox)
 	if rc ~= 0 then
-		return
+		return false
 	end
 	local res = resbox[0]
-	if lib.aname_result_status(res, rrtype) == 0 then
+	local usable = lib.aname_result_status(res, rrtype) == 0
+	if usable then
 		local n = tonumber(lib.aname_result_count(res, rrtype))
 		if n > 0 then
 			local ttl = lib.aname_synth_ttl(res, rrtype, a.ttl)
@@ -555,6 +557,7 @@ local function synth(out, node, rrtype, tname)
 		end
 	end
 	lib.aname_result_unref(res)
+	return usable
 end
 
 for _, z in ipairs(zones) do
@@ -580,7 +583,19 @@ end
 
 -- --------------------------------------------------------- pdns interface
 
-function dns_lookup(qtype, qname, domain_id, _ctx)
+-- A miss must not look like NODATA: resolvers would cache that empty
+-- answer for the SOA minimum.  Raising an error makes pdns answer SERVFAIL
+-- (pdns logs the message) and caches nothing.  Only for client queries
+-- (pdns passes their source address in ctx): pdns's own lookups (the SOA
+-- fetch of every query, AXFR) keep working during a miss.  pdns asks the
+-- backend for ANY whatever the client asked, so while the target misses
+-- (before its first answer, or past max-stale) every type at that owner is
+-- SERVFAIL.
+local function miss(qname)
+	error("ALIAS target of " .. qname .. " not resolved yet (or past max-stale): SERVFAIL", 0)
+end
+
+function dns_lookup(qtype, qname, domain_id, qctx)
 	local name = qname:toString():lower()
 	local z = zones[domain_id]
 	if not z or (name ~= z.name and name:sub(-(#z.name + 1)) ~= "." .. z.name) then
@@ -600,21 +615,27 @@ function dns_lookup(qtype, qname, domain_id, _ctx)
 		end
 		return node.by_type[t] or EMPTY
 	end
+	local client = qctx ~= nil and next(qctx) ~= nil
 	if t == "ANY" then
 		local out = {}
 		for i, rr in ipairs(node.static) do
 			out[i] = rr
 		end
 		local n = #out
-		synth(out, node, RR_A, "A")
-		synth(out, node, RR_AAAA, "AAAA")
+		local a4 = synth(out, node, RR_A, "A")
+		local a6 = synth(out, node, RR_AAAA, "AAAA")
+		if client and not (a4 and a6) then
+			miss(name)
+		end
 		if #out == n then
 			out[n + 1] = node.alias_rr
 		end
 		return out
 	elseif t == "A" or t == "AAAA" then
 		local out = {}
-		synth(out, node, t == "A" and RR_A or RR_AAAA, t)
+		if not synth(out, node, t == "A" and RR_A or RR_AAAA, t) and client then
+			miss(name)
+		end
 		return out
 	end
 	return node.by_type[t] or EMPTY

@@ -210,13 +210,19 @@ class TestLua2:
             assert any(rr.rdtype == dns.rdatatype.SOA for rr in r.authority)
 
     def test_silent_target_never_blocks(self, lua2):
-        # A miss is answered at once without addresses (documented choice);
-        # the library keeps trying in its own thread.
-        for _ in range(3):
+        # A miss is answered at once with SERVFAIL, never NODATA (issue 15
+        # item 10: resolvers would cache an empty answer); the library keeps
+        # trying in its own thread.
+        # ANY over TCP: pdns answers UDP ANY with TC (any-to-tcp).
+        for rdtype, tcp in (("A", False), ("AAAA", False), ("A", True), ("ANY", True)):
             t0 = time.monotonic()
-            r = ok(query(lua2.port, "silent." + ZONE, "A", timeout=2))
+            r = query(lua2.port, "silent." + ZONE, rdtype, tcp=tcp, timeout=2)
+            assert r is not None, "no answer at all"
             assert time.monotonic() - t0 < 0.3
+            assert r.rcode() == dns.rcode.SERVFAIL, (rdtype, tcp, dns.rcode.to_text(r.rcode()))
             assert not r.answer
+        # Other names of the zone, and its SOA, are unaffected.
+        ok(query(lua2.port, ZONE, "SOA"))
         r = ok(query(lua2.port, ZONE, "A"))
         assert addresses(r, ZONE, "A")[0] == WWW
 
