@@ -437,11 +437,24 @@ local function load_zone(id, name, path)
 				if r.name ~= name or z.serial then
 					error(r.line .. ": SOA must appear once, at the apex")
 				end
-				local serial = r.content:match("^%S+%s+%S+%s+(%d+)")
-				if not serial then
-					error(r.line .. ": malformed SOA")
+				-- pdns itself reads the timers as plain numbers only and
+				-- would SERVFAIL every query of the zone: hand it seconds.
+				local f = {}
+				for w in r.content:gmatch("%S+") do
+					f[#f + 1] = w
 				end
-				z.serial = tonumber(serial)
+				if #f ~= 7 or not f[3]:match("^%d+$") then
+					error(r.line .. ": malformed SOA (want: mname rname serial refresh retry expire minimum)")
+				end
+				for k = 4, 7 do
+					local v = ttl_value(f[k])
+					if not v or v > 2147483647 then
+						error(r.line .. ": SOA timer '" .. f[k] .. "' is neither seconds nor a BIND duration (1w2d3h4m5s)")
+					end
+					f[k] = tostring(v)
+				end
+				r.content = table.concat(f, " ")
+				z.serial = tonumber(f[3])
 			end
 			local rr = {
 				name = node.dn, type = r.type, ttl = r.ttl,
