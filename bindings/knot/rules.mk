@@ -4,6 +4,7 @@
 #   make test-knot               integration tests: nsd + knotd + kdig, and
 #                                the hosts' own ALIAS cases (test_hosts.sh)
 #   make bench-knot              dnsperf benchmark -> $(B)/bench/knot.md
+#   make install                 also puts mod_aname.so into knotd's module dir
 #
 # The module links libaname statically (PIC objects) so knotd needs no
 # LD_LIBRARY_PATH; only knotd_mod_api is exported.
@@ -23,11 +24,25 @@ ALL_TARGETS  += $(KNOT_MOD)
 else
 $(warning mod-aname not built: /usr/include/knot/module.h missing, install deps/knot.txt)
 endif
+INSTALL_TARGETS += install-knot
 TEST_TARGETS  += test-knot
 BENCH_TARGETS += bench-knot
 TEST_DEPS     += deps/knot.txt
 
-.PHONY: test-knot bench-knot
+.PHONY: test-knot bench-knot install-knot
+
+# knotd loads every module in its module directory without a "module:"
+# section (a "file:" path is only needed elsewhere).  The directory is the
+# one the installed knotd was built with: one per ABI series.
+KNOT_MODDIR ?= $(shell pkg-config --variable=module_instdir knotd 2>/dev/null)
+install-knot:
+	@if [ -z "$(KNOT_MODDIR)" ] || [ ! -e $(KNOT_MOD) ]; then \
+	    echo "install-knot: skipped (no knotd.pc from libknot-dev, or mod_aname.so not built)"; \
+	else \
+	    install -d $(DESTDIR)$(KNOT_MODDIR) && \
+	    install -m 644 $(KNOT_MOD) $(DESTDIR)$(KNOT_MODDIR)/mod_aname.so && \
+	    echo "install-knot: $(DESTDIR)$(KNOT_MODDIR)/mod_aname.so"; \
+	fi
 
 $(B)/bindings/knot/%.o: bindings/knot/%.c $(KNOT_MOD_HDR)
 	@mkdir -p $(@D)
