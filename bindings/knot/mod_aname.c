@@ -34,6 +34,7 @@
 
 #include "aname.h"
 #include "alias.h"
+#include "logsink.h"
 #include "preload.h"
 #include "shared.h"
 
@@ -76,10 +77,24 @@ static const yp_item_t aname_conf[] = {
 enum {
 	CTR_HITS,	/* answered from a fresh entry */
 	CTR_STALE,	/* answered from a stale entry */
-	CTR_MISSES,	/* nothing usable: SERVFAIL */
+	CTR_MISSES,	/* nothing usable: SERVFAIL (all causes) */
 	CTR_NODATA,	/* target NXDOMAIN/NODATA: NODATA at the owner */
+	/* Library-wide (the context is shared by all zones), copied in at
+	 * each ALIAS query of the zone: */
+	CTR_TIMEOUTS,	/* resolutions that ended unanswered (deadline) */
+	CTR_UPFAIL,	/* upstream SERVFAIL, REFUSED, bogus, malformed */
+	CTR_HEALTH,	/* 3 sub-counters ok/degraded/failing: 1 = current */
+	CTR_COUNT
 };
-static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata" };
+static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata",
+					 "resolver-unanswered", "resolver-failures",
+					 "health" };
+
+static char *health_idx_name(uint32_t idx, uint32_t count)
+{
+	(void)count;
+	return strdup(aname_health_level_name((int)idx));
+}
 
 /* One known ALIAS owner of the zone, from the "alias" config item or from
  * a TYPE65401 record in the zone file; names in lower-case wire format. */
@@ -109,6 +124,7 @@ struct mod_aname {
 	size_t n_config;		/* of which from the config */
 	pthread_mutex_t seen_lock;	/* serialises writers of seen */
 	_Atomic(struct seen_target *) seen;
+	atomic_int health;		/* last level stored, -1: none */
 };
 
 /* ------------------------------------------------------------ settings */
@@ -414,6 +430,44 @@ static void count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr)
 	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, 0, 1);
 }
 
+/* The library-wide counters and health verdict, as of the last ALIAS query
+ * of this zone: the current health level is 1, the others 0.  Thread slot 0
+ * holds them (knotc sums the slots, the others stay 0); concurrent stores
+ * write the same or newer values. */
+static void update_health(struct mod_aname *m, knotd_mod_t *mod)
+{
+	/* The library counts deadline hits only for waiting requests
+	 * (ANAME_STAT_TIMEOUTS), and the module never waits: resolutions
+	 * that ended unanswered = sent - answered (any rcode) - in flight. */
+	uint64_t st[ANAME_STAT_COUNT_] = { 0 };
+	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {
+		(void)aname_stats_get(m->ctx, i, &st[i]);
+	}
+	uint64_t answered = st[ANAME_STAT_ANSWERS_NOERROR] +
+			    st[ANAME_STAT_ANSWERS_NODATA] +
+			    st[ANAME_STAT_ANSWERS_NXDOMAIN];
+	uint64_t failed = st[ANAME_STAT_ANSWERS_SERVFAIL] +
+			  st[ANAME_STAT_ANSWERS_REFUSED] +
+			  st[ANAME_STAT_ANSWERS_BOGUS] +
+			  st[ANAME_STAT_ANSWERS_MALFORMED];
+	uint64_t done = answered + failed + st[ANAME_STAT_INFLIGHT];
+	knotd_mod_stats_store(mod, 0, CTR_TIMEOUTS, 0,
+			      st[ANAME_STAT_UPSTREAM_QUERIES] > done
+				      ? st[ANAME_STAT_UPSTREAM_QUERIES] - done
+				      : 0);
+	knotd_mod_stats_store(mod, 0, CTR_UPFAIL, 0, failed);
+	int level = aname_health(m->ctx, NULL);
+	if (level < ANAME_HEALTH_OK || level > ANAME_HEALTH_FAILING ||
+	    atomic_exchange_explicit(&m->health, level,
+				     memory_order_relaxed) == level) {
+		return;
+	}
+	for (int i = ANAME_HEALTH_OK; i <= ANAME_HEALTH_FAILING; i++) {
+		knotd_mod_stats_store(mod, 0, CTR_HEALTH, (uint32_t)i,
+				      i == level ? 1 : 0);
+	}
+}
+
 static knotd_in_state_t synth(const aname_result_t *res, uint16_t qtype,
 			      uint32_t alias_ttl, knot_pkt_t *pkt,
 			      knotd_qdata_t *qdata, const knot_dname_t *qname)
@@ -495,6 +549,7 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	int rc = aname_cache_lookup(m->ctx, target, qtype,
 				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
 				    &res);
+	update_health(m, mod);
 	if (rc != ANAME_OK || aname_result_status(res, qtype) != ANAME_OK) {
 		aname_result_unref(res);
 		count(mod, qdata, CTR_MISSES);
@@ -692,6 +747,7 @@ static int aname_load(knotd_mod_t *mod)
 	}
 	pthread_mutex_init(&m->seen_lock, NULL);
 	atomic_init(&m->seen, NULL);
+	atomic_init(&m->health, -1);
 
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
@@ -732,8 +788,14 @@ static int aname_load(knotd_mod_t *mod)
 		(void)aname_knot_preload(mod, file_alias_cb, mod);
 		ret = finish_aliases(m, mod);
 	}
-	for (uint32_t i = 0; ret == KNOT_EOK && i < 4; i++) {
-		ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+	for (uint32_t i = 0; ret == KNOT_EOK && i < CTR_COUNT; i++) {
+		if (i == CTR_HEALTH) {
+			ret = knotd_mod_stats_add(mod, ctr_names[i],
+						  ANAME_HEALTH_FAILING + 1,
+						  health_idx_name);
+		} else {
+			ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+		}
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, aname_answer);
@@ -743,6 +805,7 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return ret;
 	}
+	aname_knot_log_attach(mod);
 	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
 		      "total registered, libaname %s", m->n_config, m->n_alias,
 		      aname_version(NULL));
@@ -751,6 +814,7 @@ static int aname_load(knotd_mod_t *mod)
 
 static void aname_unload(knotd_mod_t *mod)
 {
+	aname_knot_log_detach(mod);
 	struct mod_aname *m = knotd_mod_ctx(mod);
 	if (m != NULL) {
 		mod_free(m);

@@ -11,7 +11,8 @@
 
 KNOT_MOD      = $(B)/bindings/knot/mod_aname.so
 KNOT_MOD_SRC  = bindings/knot/mod_aname.c bindings/knot/alias.c \
-                bindings/knot/shared.c bindings/knot/preload.c
+                bindings/knot/shared.c bindings/knot/preload.c \
+                bindings/knot/logsink.c
 KNOT_MOD_OBJ  = $(patsubst bindings/knot/%.c,$(B)/bindings/knot/%.o,$(KNOT_MOD_SRC))
 KNOT_MOD_HDR  = $(wildcard bindings/knot/*.h) include/aname.h
 KNOT_CFLAGS   = $(shell pkg-config --cflags libknot 2>/dev/null)

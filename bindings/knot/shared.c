@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logsink.h"
 #include "shared.h"
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,6 +126,11 @@ static int create(const struct aname_knot_settings *s, aname_ctx_t **out,
 	int rc = aname_knot_settings_apply(s, cfg, err);
 	if (rc == ANAME_OK) {
 		rc = aname_config_set_thread(cfg, 1);
+	}
+	if (rc == ANAME_OK) {
+		/* Into knotd's log (logsink.c); knotd's own log config filters. */
+		rc = aname_config_set_log(cfg, ANAME_LOG_INFO, aname_knot_log_cb,
+					  NULL);
 	}
 	if (rc == ANAME_OK) {
 		rc = aname_ctx_new(out, cfg);

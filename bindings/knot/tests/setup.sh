@@ -122,7 +122,7 @@ KNOT_EXTRA_STUBS=
 if command -v knot_extra_stubs >/dev/null 2>&1; then
 	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
 fi
-KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
+KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -143,7 +143,7 @@ mod-aname:
     stub: [ $KNOT_STUBS ]
     timeout: 3000
     stale-ttl: $STALE_TTL
-    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test." ]
+    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test.", "refused x.refused.test." ]
   # Same upstream settings as "default" (one shared resolver), no aliases:
   # for zones that bring their own ALIAS records.
   - id: zonedata

@@ -134,12 +134,22 @@ wait_for 2000 answered www2.signed.test A "$WWW4"
 check "onlinesign: relative config owner applies to signed.test too, signed" signed_ok www2.signed.test A
 
 # ---------------------------------------------------------------- stats
+# refused.test is a stub to nsd, which does not serve it: REFUSED.
+check "target answered REFUSED upstream: SERVFAIL" [ "$(status "$(ask refused.knot.test A)")" = SERVFAIL ]
 $KNOTC zone-stats knot.test >"$T/stats.out" 2>&1
 stat() { sed -n "s/.*mod-aname\.$1 *= *\([0-9]*\).*/\1/p" "$T/stats.out" | head -n 1; }
 h=$(stat hits); m=$(stat misses); n=$(stat nodata)
 check "knotc zone-stats: hits counted (${h:-none})" [ "${h:-0}" -gt 0 ]
 check "knotc zone-stats: misses counted (${m:-none})" [ "${m:-0}" -gt 0 ]
 check "knotc zone-stats: nodata counted (${n:-none})" [ "${n:-0}" -gt 0 ]
+to=$(stat resolver-unanswered)
+check "knotc zone-stats: resolver-unanswered counts the hung target's timeouts (${to:-none})" [ "${to:-0}" -gt 0 ]
+rf=$(stat resolver-failures)
+check "knotc zone-stats: resolver-failures counts nsd's REFUSED for refused.test (${rf:-none})" [ "${rf:-0}" -gt 0 ]
+health_ones=$(grep -c 'mod-aname\.health\[[a-z]*\] *= *1' "$T/stats.out")
+check "knotc zone-stats: exactly one health level is 1 ($(grep 'mod-aname\.health' "$T/stats.out" | tr -s ' ' | tr '\n' ' '))" [ "$health_ones" -eq 1 ]
+check "library log routed into knotd's log (hung target's timeout)" \
+	grep -q "libaname: resolving x.blackhole.test.*no answer within" "$T/knot.log"
 
 # ---------------------------------------------------------------- reload
 $KNOTC zone-reload knot.test >"$T/reload.out" 2>&1
