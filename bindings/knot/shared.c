@@ -79,9 +79,14 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 		*err = errf("bad stale-ttl/max-stale", "", rc);
 		return rc;
 	}
-	rc = aname_config_set_cache(cfg, s->cache_size, 0, 86400, 3600);
+	rc = aname_config_set_cache(cfg, s->cache_size, s->min_ttl, s->max_ttl,
+				    s->max_neg_ttl);
 	if (rc != ANAME_OK) {
-		*err = errf("bad cache-size", "", rc);
+		snprintf(err_buf, sizeof(err_buf),
+			 "bad cache-size/min-ttl/max-ttl/max-neg-ttl (%zu/%u/%u/%u): "
+			 "need min-ttl <= max-ttl and max-neg-ttl <= max-ttl",
+			 s->cache_size, s->min_ttl, s->max_ttl, s->max_neg_ttl);
+		*err = err_buf;
 		return rc;
 	}
 	return ANAME_OK;
@@ -101,9 +106,11 @@ static char *settings_sig(const struct aname_knot_settings *s)
 	if (sig == NULL) {
 		return NULL;
 	}
-	size_t off = (size_t)snprintf(sig, len, "t=%u s=%u m=%u c=%zu f=",
+	size_t off = (size_t)snprintf(sig, len,
+				      "t=%u s=%u m=%u c=%zu ttl=%u-%u/%u f=",
 				      s->timeout_ms, s->stale_ttl,
-				      s->max_stale, s->cache_size);
+				      s->max_stale, s->cache_size, s->min_ttl,
+				      s->max_ttl, s->max_neg_ttl);
 	for (size_t i = 0; i < s->n_forward; i++) {
 		off += (size_t)snprintf(sig + off, len - off, "%s,",
 					s->forward[i]);

@@ -119,6 +119,9 @@ BH_PORT=$(cat "$T/bh.port")
 cp "$HERE/zones/knot.test.zone" "$HERE/zones/signed.test.zone" "$T/zones/"
 STALE_TTL=7
 KNOT_EXTRA_STUBS=
+# TTL cap options of both ids; test_hosts.sh keeps the library defaults.
+KNOT_TTL_OPTS=${KNOT_TTL_OPTS-"    max-ttl: 100
+    max-neg-ttl: 60"}
 if command -v knot_extra_stubs >/dev/null 2>&1; then
 	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
 fi
@@ -143,6 +146,7 @@ mod-aname:
     stub: [ $KNOT_STUBS ]
     timeout: 3000
     stale-ttl: $STALE_TTL
+${KNOT_TTL_OPTS}
     alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test.", "refused x.refused.test." ]
   # Same upstream settings as "default" (one shared resolver), no aliases:
   # for zones that bring their own ALIAS records.
@@ -150,6 +154,7 @@ mod-aname:
     stub: [ $KNOT_STUBS ]
     timeout: 3000
     stale-ttl: $STALE_TTL
+${KNOT_TTL_OPTS}
 template:
   - id: default
     storage: "$T/zones"

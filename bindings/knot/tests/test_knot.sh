@@ -42,7 +42,7 @@ wait_for 2000 answered www2.knot.test A "$WWW4"
 out=$(ask www2.knot.test A)
 check "non-apex config ALIAS A" [ "$(addrs "$out" A)" = "$WWW4" ]
 t=$(ttl "$out" A)
-check "non-apex: default ALIAS TTL 300 caps the TTL (got $t)" in_range "$t" 1 300
+check "non-apex: ALIAS 300, target 300, max-ttl 100 caps the TTL (got $t)" in_range "$t" 1 100
 out=$(ask WWW2.Knot.Test AAAA)
 check "non-apex AAAA, mixed-case query" [ "$(addrs "$out" AAAA)" = "$WWW6" ]
 
@@ -196,6 +196,12 @@ check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
 check "conf-check rejects an out-of-range timeout" \
 	badconf '    timeout: 5' 'timeout'
+check "conf-check rejects min-ttl above max-ttl" \
+	badconf '    min-ttl: 2h
+    max-ttl: 1h' 'need min-ttl <= max-ttl'
+check "conf-check rejects max-neg-ttl above max-ttl" \
+	badconf '    max-neg-ttl: 2h
+    max-ttl: 1h' 'max-neg-ttl <= max-ttl'
 check "conf-check rejects a wildcard alias owner" \
 	badconf '    alias: "*.w www.example.test."' 'wildcard owners are not supported'
 
