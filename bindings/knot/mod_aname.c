@@ -23,12 +23,14 @@
  *  - Listed before mod-onlinesign, the synthesized RRsets get signed,
  *    because onlinesign signs whatever its later hooks find in the section.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <knot/module.h>
 
@@ -61,7 +63,9 @@
 #define MOD_MAX_NEG_TTL	"\x0b" "max-neg-ttl"
 
 static const yp_item_t aname_conf[] = {
-	{ .name = MOD_FORWARD, .type = YP_TSTR, .flags = YP_FMULTI },
+	/* Knot's own address type: "IP[@PORT]", checked by knotd. */
+	{ .name = MOD_FORWARD, .type = YP_TADDR, .flags = YP_FMULTI,
+	  .var.a = { .dflt_port = 53 } },
 	{ .name = MOD_STUB, .type = YP_TSTR, .flags = YP_FMULTI },
 	{ .name = MOD_TIMEOUT, .type = YP_TINT,
 	  .var.i = { .min = 10, .max = 60000, .dflt = 1500 } },
@@ -141,16 +145,40 @@ struct mod_aname {
 
 /* ------------------------------------------------------------ settings */
 
-/* Reads the settings; the strings point into *f and *s until freed. */
+/* "IP@PORT" of one forward address, as the library takes it; a UNIX
+ * socket path (also a YP_TADDR) becomes "unix:PATH", which the library
+ * rejects by name. */
+#define FWD_TXT 128
+static void forward_text(const struct sockaddr_storage *ss, char *buf)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, FWD_TXT, "%s@%u", ip, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, FWD_TXT, "%s@%u", ip, ntohs(a->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *a = (const void *)ss;
+		snprintf(buf, FWD_TXT, "unix:%.100s", a->sun_path);
+	} else {
+		snprintf(buf, FWD_TXT, "family-%d", ss->ss_family);
+	}
+}
+
+/* Reads the settings; the strings point into *f, *s and fbuf until freed. */
 static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
 			  void *arg, struct aname_knot_settings *set,
 			  knotd_conf_t *f, knotd_conf_t *s, const char **fv,
-			  const char **sv)
+			  const char **sv, char (*fbuf)[FWD_TXT])
 {
 	*f = get(arg, MOD_FORWARD);
 	*s = get(arg, MOD_STUB);
 	for (size_t i = 0; i < f->count; i++) {
-		fv[i] = f->multi[i].string;
+		forward_text(&f->multi[i].addr, fbuf[i]);
+		fv[i] = fbuf[i];
 	}
 	for (size_t i = 0; i < s->count; i++) {
 		sv[i] = s->multi[i].string;
@@ -189,17 +217,30 @@ static int aname_conf_check(knotd_conf_check_args_t *args)
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
 	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+	char fbuf[MAX_UPSTREAMS][FWD_TXT];
 
 	f = knotd_conf_check_item(args, MOD_FORWARD);
 	s = knotd_conf_check_item(args, MOD_STUB);
 	size_t nf = f.count, ns = s.count;
+	for (size_t i = 0; i < f.count; i++) {
+		if (f.multi[i].addr.ss_family == AF_UNIX) {
+			const struct sockaddr_un *un = (const void *)&f.multi[i].addr;
+			snprintf(check_err, sizeof(check_err), "bad forward '%s': "
+				 "not an IP address (UNIX sockets are not "
+				 "supported)", un->sun_path);
+			args->err_str = check_err;
+			knotd_conf_free(&f);
+			knotd_conf_free(&s);
+			return KNOT_EINVAL;
+		}
+	}
 	knotd_conf_free(&f);
 	knotd_conf_free(&s);
 	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
 		args->err_str = "too many forward or stub values";
 		return KNOT_EINVAL;
 	}
-	read_settings(get_check, args, &set, &f, &s, fv, sv);
+	read_settings(get_check, args, &set, &f, &s, fv, sv, fbuf);
 
 	int ret = KNOT_EOK;
 	const char *err = NULL;
@@ -767,6 +808,7 @@ static int aname_load(knotd_mod_t *mod)
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
 	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+	char fbuf[MAX_UPSTREAMS][FWD_TXT];
 	f = knotd_conf_mod(mod, MOD_FORWARD);
 	s = knotd_conf_mod(mod, MOD_STUB);
 	size_t nf = f.count, ns = s.count;
@@ -777,7 +819,7 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return KNOT_EINVAL;
 	}
-	read_settings(get_mod, mod, &set, &f, &s, fv, sv);
+	read_settings(get_mod, mod, &set, &f, &s, fv, sv, fbuf);
 	bool differs = false;
 	const char *err = NULL;
 	int rc = aname_knot_shared_acquire(&set, &m->ctx, &differs, &err);

@@ -191,7 +191,16 @@ check "conf-check rejects a bad alias TTL" \
 check "conf-check rejects a duplicate owner" \
 	badconf '    alias: [ "a x.test.", "A y.test." ]' 'given twice'
 check "conf-check rejects a bad forwarder" \
-	badconf '    forward: "not-an-ip@53"' "bad forward 'not-an-ip@53'"
+	badconf '    forward: "not-an-ip@53"' "bad forward 'not-an-ip@53': not an IP address"
+check "conf-check rejects a forwarder port out of range (Knot's address type)" \
+	badconf '    forward: "192.0.2.1@99999"' "value is out of range"
+goodconf() { # goodconf 'YAML lines of the mod-aname section'
+	printf 'module:\n  - id: mod-aname\n    file: "%s"\nmod-aname:\n  - id: default\n%s\n' \
+		"$MOD" "$1" > "$T/good.conf"
+	/usr/sbin/knotc -c "$T/good.conf" conf-check >"$T/good.out" 2>&1
+}
+check "conf-check accepts IPv4 and IPv6 forwarders, with and without port" \
+	goodconf '    forward: [ "192.0.2.53", "2001:db8::53@5353", "127.0.0.1@5300" ]'
 check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
 check "conf-check rejects an out-of-range timeout" \
