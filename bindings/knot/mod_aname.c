@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include <knot/module.h>
 
@@ -141,6 +142,7 @@ struct mod_aname {
 	pthread_mutex_t seen_lock;	/* serialises writers of seen */
 	_Atomic(struct seen_target *) seen;
 	atomic_int health;		/* last level stored, -1: none */
+	atomic_long stats_sec;		/* second of the last update_health */
 };
 
 /* ------------------------------------------------------------ settings */
@@ -486,18 +488,34 @@ static void count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr)
 	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, 0, 1);
 }
 
-/* The library-wide counters and health verdict, as of the last ALIAS query
- * of this zone: the current health level is 1, the others 0.  Thread slot 0
- * holds them (knotc sums the slots, the others stay 0); concurrent stores
- * write the same or newer values. */
+/* The library-wide counters and health verdict, refreshed by the first
+ * ALIAS query of this zone in each second (reading them takes the
+ * library's context lock, too dear for every query): the current health
+ * level is 1, the others 0.  Thread slot 0 holds them (knotc sums the
+ * slots, the others stay 0). */
 static void update_health(struct mod_aname *m, knotd_mod_t *mod)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	long last = atomic_load_explicit(&m->stats_sec, memory_order_relaxed);
+	if (now.tv_sec == last ||
+	    !atomic_compare_exchange_strong(&m->stats_sec, &last,
+					    (long)now.tv_sec)) {
+		return;
+	}
 	/* The library counts deadline hits only for waiting requests
 	 * (ANAME_STAT_TIMEOUTS), and the module never waits: resolutions
 	 * that ended unanswered = sent - answered (any rcode) - in flight. */
+	static const int ids[] = {
+		ANAME_STAT_ANSWERS_NOERROR, ANAME_STAT_ANSWERS_NODATA,
+		ANAME_STAT_ANSWERS_NXDOMAIN, ANAME_STAT_ANSWERS_SERVFAIL,
+		ANAME_STAT_ANSWERS_REFUSED, ANAME_STAT_ANSWERS_BOGUS,
+		ANAME_STAT_ANSWERS_MALFORMED, ANAME_STAT_INFLIGHT,
+		ANAME_STAT_UPSTREAM_QUERIES,
+	};
 	uint64_t st[ANAME_STAT_COUNT_] = { 0 };
-	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {
-		(void)aname_stats_get(m->ctx, i, &st[i]);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++) {
+		(void)aname_stats_get(m->ctx, ids[i], &st[ids[i]]);
 	}
 	uint64_t answered = st[ANAME_STAT_ANSWERS_NOERROR] +
 			    st[ANAME_STAT_ANSWERS_NODATA] +
@@ -804,6 +822,7 @@ static int aname_load(knotd_mod_t *mod)
 	pthread_mutex_init(&m->seen_lock, NULL);
 	atomic_init(&m->seen, NULL);
 	atomic_init(&m->health, -1);
+	atomic_init(&m->stats_sec, 0);
 
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
