@@ -59,6 +59,7 @@
 #define MOD_MAX_STALE	"\x09" "max-stale"
 #define MOD_CACHE_SIZE	"\x0a" "cache-size"
 #define MOD_ALIAS	"\x05" "alias"
+#define MOD_ANCHORS	"\x11" "trust-anchor-file"
 #define MOD_MIN_TTL	"\x07" "min-ttl"
 #define MOD_MAX_TTL	"\x07" "max-ttl"
 #define MOD_MAX_NEG_TTL	"\x0b" "max-neg-ttl"
@@ -78,6 +79,9 @@ static const yp_item_t aname_conf[] = {
 	{ .name = MOD_CACHE_SIZE, .type = YP_TINT,
 	  .var.i = { .min = 1, .max = 100000000, .dflt = 100000 } },
 	{ .name = MOD_ALIAS, .type = YP_TSTR, .flags = YP_FMULTI },
+	/* DNSSEC validation of targets: DS or DNSKEY lines (unbound's
+	 * trust-anchor-file); a bogus target is a miss, i.e. SERVFAIL. */
+	{ .name = MOD_ANCHORS, .type = YP_TSTR },
 	/* TTL floor and caps of cached target answers (the library's). */
 	{ .name = MOD_MIN_TTL, .type = YP_TINT,
 	  .var.i = { .min = 0, .max = 604800, .dflt = 0, .unit = YP_STIME } },
@@ -193,6 +197,7 @@ static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
 	set->stale_ttl = (uint32_t)get(arg, MOD_STALE_TTL).single.integer;
 	set->max_stale = (uint32_t)get(arg, MOD_MAX_STALE).single.integer;
 	set->cache_size = (size_t)get(arg, MOD_CACHE_SIZE).single.integer;
+	set->trust_anchor_file = get(arg, MOD_ANCHORS).single.string;
 	set->min_ttl = (uint32_t)get(arg, MOD_MIN_TTL).single.integer;
 	set->max_ttl = (uint32_t)get(arg, MOD_MAX_TTL).single.integer;
 	set->max_neg_ttl = (uint32_t)get(arg, MOD_MAX_NEG_TTL).single.integer;

@@ -67,6 +67,15 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 			return rc;
 		}
 	}
+	if (s->trust_anchor_file != NULL && s->trust_anchor_file[0] != '\0') {
+		rc = aname_config_set_trust_anchor_file(cfg,
+							s->trust_anchor_file);
+		if (rc != ANAME_OK) {
+			*err = errf("bad trust-anchor-file", s->trust_anchor_file,
+				    rc);
+			return rc;
+		}
+	}
 	rc = aname_config_set_timeout_ms(cfg, s->timeout_ms);
 	if (rc != ANAME_OK) {
 		*err = errf("bad timeout", "", rc);
@@ -95,7 +104,9 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 /* Canonical text of the settings, for "same upstream?" comparisons. */
 static char *settings_sig(const struct aname_knot_settings *s)
 {
-	size_t len = 128;
+	size_t len = 128 + (s->trust_anchor_file != NULL
+				    ? strlen(s->trust_anchor_file)
+				    : 0);
 	for (size_t i = 0; i < s->n_forward; i++) {
 		len += strlen(s->forward[i]) + 1;
 	}
@@ -107,10 +118,13 @@ static char *settings_sig(const struct aname_knot_settings *s)
 		return NULL;
 	}
 	size_t off = (size_t)snprintf(sig, len,
-				      "t=%u s=%u m=%u c=%zu ttl=%u-%u/%u f=",
+				      "t=%u s=%u m=%u c=%zu ttl=%u-%u/%u ta=%s f=",
 				      s->timeout_ms, s->stale_ttl,
 				      s->max_stale, s->cache_size, s->min_ttl,
-				      s->max_ttl, s->max_neg_ttl);
+				      s->max_ttl, s->max_neg_ttl,
+				      s->trust_anchor_file != NULL
+					      ? s->trust_anchor_file
+					      : "");
 	for (size_t i = 0; i < s->n_forward; i++) {
 		off += (size_t)snprintf(sig + off, len - off, "%s,",
 					s->forward[i]);

@@ -64,6 +64,17 @@ CLOSED_PORT=$3 # nothing listens: the guard stub for "." answers nothing
 
 # ---------------------------------------------------------------- servers
 mkdir -p "$T/nsd" "$T/run" "$T/db" "$T/zones"
+# Two DNSSEC-signed upstream zones for the trust-anchor tests: secure.test
+# validates, bogus.test is altered after signing (its RRSIGs no longer
+# match).  Their DS records are the module's trust anchors.
+for z in secure bogus; do
+	printf '$ORIGIN %s.test.\n$TTL 300\n@ IN SOA ns1 h 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.%s\n' \
+		$z $([ $z = secure ] && echo 10 || echo 66) > "$T/nsd/$z.test.zone"
+	(cd "$T/nsd" && k=$(ldns-keygen -a ECDSAP256SHA256 -k $z.test) &&
+		ldns-signzone $z.test.zone "$k" && cat "$k.ds" >> "$T/anchors" &&
+		rm -f "$k.private") || die "signing $z.test with ldns-keygen/ldns-signzone"
+done
+sed -i 's/192\.0\.2\.66/192.0.2.67/' "$T/nsd/bogus.test.zone.signed"
 # A test may write zone files into $T first (function before_servers).
 if command -v before_servers >/dev/null 2>&1; then
 	before_servers
@@ -92,6 +103,12 @@ zone:
 zone:
 	name: other.test
 	zonefile: "$FIX/other.test.zone"
+zone:
+	name: secure.test
+	zonefile: "$T/nsd/secure.test.zone.signed"
+zone:
+	name: bogus.test
+	zonefile: "$T/nsd/bogus.test.zone.signed"
 ${NSD_EXTRA_ZONES:-}
 EOF
 /usr/sbin/nsd -d -c "$T/nsd/nsd.conf" &
@@ -122,10 +139,12 @@ KNOT_EXTRA_STUBS=
 # TTL cap options of both ids; test_hosts.sh keeps the library defaults.
 KNOT_TTL_OPTS=${KNOT_TTL_OPTS-"    max-ttl: 100
     max-neg-ttl: 60"}
+KNOT_TTL_OPTS="$KNOT_TTL_OPTS
+    trust-anchor-file: \"$T/anchors\""
 if command -v knot_extra_stubs >/dev/null 2>&1; then
 	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
 fi
-KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
+KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", \"secure.test=127.0.0.1@$NSD_PORT\", \"bogus.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -147,7 +166,7 @@ mod-aname:
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
-    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test.", "refused x.refused.test." ]
+    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test." ]
   # Same upstream settings as "default" (one shared resolver), no aliases:
   # for zones that bring their own ALIAS records.
   - id: zonedata

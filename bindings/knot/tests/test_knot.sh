@@ -132,6 +132,15 @@ check "onlinesign: apex A RRSIG validates with the zone DNSKEY" signed_ok signed
 check "onlinesign: apex AAAA RRSIG validates" signed_ok signed.test AAAA
 wait_for 2000 answered www2.signed.test A "$WWW4"
 check "onlinesign: relative config owner applies to signed.test too, signed" signed_ok www2.signed.test A
+# Issue 15 item 7: targets validated against trust-anchor-file.  A bogus
+# target is never answered, so onlinesign cannot sign a forged address.
+wait_for 3000 answered sec.signed.test A 192.0.2.10
+check "trust anchor: validated target answered (sec -> www.secure.test)" answered sec.signed.test A 192.0.2.10
+check "trust anchor: validated answer signed by onlinesign" signed_ok sec.signed.test A
+out=$(ask bog.signed.test A +dnssec)
+check "trust anchor: bogus target gives SERVFAIL under onlinesign ($(status "$out"))" [ "$(status "$out")" = SERVFAIL ]
+check "trust anchor: no forged address in the answer" [ -z "$(section ANSWER "$out")" ]
+check "trust anchor: bogus target SERVFAIL in the unsigned zone too" [ "$(status "$(ask bog.knot.test A)")" = SERVFAIL ]
 
 # ---------------------------------------------------------------- stats
 # refused.test is a stub to nsd, which does not serve it: REFUSED.
@@ -211,6 +220,8 @@ check "conf-check rejects min-ttl above max-ttl" \
 check "conf-check rejects max-neg-ttl above max-ttl" \
 	badconf '    max-neg-ttl: 2h
     max-ttl: 1h' 'max-neg-ttl <= max-ttl'
+check "conf-check rejects a missing trust-anchor-file" \
+	badconf '    trust-anchor-file: "/nonexistent/anchors"' "bad trust-anchor-file '/nonexistent/anchors'"
 check "conf-check rejects a wildcard alias owner" \
 	badconf '    alias: "*.w www.example.test."' 'wildcard owners are not supported'
 
