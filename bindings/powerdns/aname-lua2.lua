@@ -305,6 +305,7 @@ int aname_stats_get(aname_ctx_t *ctx, int stat, uint64_t *value);
 
 int aname_pdns_ctx_acquire(const char *key, const aname_config_t *cfg, aname_ctx_t **out);
 void aname_pdns_ctx_release(aname_ctx_t *ctx);
+int aname_pdns_metrics_listen(aname_ctx_t *ctx, const char *ip, unsigned port);
 
 const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 int poll(void *fds, unsigned long nfds, int timeout);
@@ -397,6 +398,17 @@ do
 		release = lib.aname_ctx_free
 	end
 	ctx = out[0]
+	-- /metrics and /health of the process's context (as aname-resolverd's),
+	-- on "IP@PORT"; the helper listens once for all states.
+	if conf.metrics then
+		local ip, port = tostring(conf.metrics):match("^%[?([^%]@]+)%]?@(%d+)$")
+		if not ip or not helper then
+			error("aname-lua2: metrics = \"" .. tostring(conf.metrics) ..
+				"\": want \"IP@PORT\", and the helper (not helper = false)")
+		end
+		check(helper.aname_pdns_metrics_listen(ctx, ip, tonumber(port)),
+			"metrics " .. conf.metrics .. " (address in use?)")
+	end
 	_ANAME_GUARD = ffi.gc(ffi.new("char[1]"), function()
 		for target in pairs(registered) do
 			lib.aname_target_unregister(ctx, target, RR_BOTH)

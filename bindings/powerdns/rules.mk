@@ -21,11 +21,12 @@ CLEAN_FILES     += $(PDNS_DIR)/tests/__pycache__ $(PDNS_DIR)/.pytest_cache
 
 # rpath $ORIGIN/../.. finds build/libaname.so.0 from the build tree; once
 # installed next to libaname it is found through the normal search path.
-$(PDNS_HELPER): $(PDNS_DIR)/aname_pdns_shared.c include/aname.h $(B)/libaname.so
+PDNS_HELPER_SRC = $(PDNS_DIR)/aname_pdns_shared.c $(PDNS_DIR)/aname_pdns_http.c
+$(PDNS_HELPER): $(PDNS_HELPER_SRC) $(PDNS_DIR)/aname_pdns_http.h include/aname.h $(B)/libaname.so
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude \
-	    $(WARN) -pthread $(CFLAGS) -shared -Wl,--no-undefined -o $@ $< \
-	    -L$(B) -laname -Wl,-rpath,'$$ORIGIN/../..' $(LDFLAGS)
+	    $(WARN) -pthread $(CFLAGS) -shared -Wl,--no-undefined -o $@ $(PDNS_HELPER_SRC) \
+	    -L$(B) -laname -lmicrohttpd -Wl,-rpath,'$$ORIGIN/../..' $(LDFLAGS)
 
 PDNS_TEST_INPUTS = $(PDNS_HELPER) $(B)/libaname.so $(B)/examples/aname-resolverd
 

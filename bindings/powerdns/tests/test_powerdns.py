@@ -12,6 +12,7 @@ Topology (every server on 127.0.0.1, free high ports):
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import dns.dnssec
@@ -80,7 +81,9 @@ def lua2(up):
     env = pdnsenv.Env("lua2")
     try:
         env.www_before = up.counting.count("www.example.test.", "A")
-        conf = env.lua2_conf(up.stubs)
+        env.metrics_port = pdnsenv.free_port()
+        conf = env.lua2_conf(up.stubs, extra='  metrics = "127.0.0.1@%d",\n'
+                             % env.metrics_port)
         env.port = env.pdns("pdns-lua2", [
             "launch=lua2",
             "lua2-filename=" + conf,
@@ -225,6 +228,23 @@ class TestLua2:
         ok(query(lua2.port, ZONE, "SOA"))
         r = ok(query(lua2.port, ZONE, "A"))
         assert addresses(r, ZONE, "A")[0] == WWW
+
+    def test_live_metrics_and_health(self, lua2):
+        # Issue 15 item 12: the lua2 path serves what aname-resolverd does.
+        # (pdns's packet cache answers repeats itself, so count only that
+        # the lookups made so far reached this process's context.)
+        ok(query(lua2.port, "v6." + ZONE, "AAAA"))
+        assert metric(lua2.metrics_port, "aname_hits_fresh_total") > 0
+        assert metric(lua2.metrics_port, "aname_requests_total") > 0
+        assert metric(lua2.metrics_port, "aname_registered") >= 3
+        assert metric(lua2.metrics_port, "aname_health") is not None
+        body = urllib.request.urlopen("http://127.0.0.1:%d/health"
+                                      % lua2.metrics_port, timeout=2).read()
+        assert body.split()[0] in (b"ok", b"degraded"), body
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen("http://127.0.0.1:%d/nothere"
+                                   % lua2.metrics_port, timeout=2)
+        assert e.value.code == 404
 
     def test_cache_only_and_shared(self, lua2, up):
         ok(query(lua2.port, ZONE, "A"))
