@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""PowerDNS 4.7.3 + libaname, against real servers on loopback.
+"""PowerDNS (4.7.3 on Debian 12, 4.9.18 on 13) + libaname, against real servers on loopback.
 
 Topology (every server on 127.0.0.1, free high ports):
 
