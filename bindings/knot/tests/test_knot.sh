@@ -132,6 +132,15 @@ check "onlinesign: apex A RRSIG validates with the zone DNSKEY" signed_ok signed
 check "onlinesign: apex AAAA RRSIG validates" signed_ok signed.test AAAA
 wait_for 2000 answered www2.signed.test A "$WWW4"
 check "onlinesign: relative config owner applies to signed.test too, signed" signed_ok www2.signed.test A
+# Issue 15 item 3 under onlinesign: NODATA at a config-only owner carries
+# the SOA and an NSEC proof, both signed.
+out=$(ask www2.signed.test MX +dnssec)
+auth_types=$(section AUTHORITY "$out" | awk '{ print $4 }' | sort | tr '\n' ' ')
+nsec=$(section AUTHORITY "$out" | awk '$4 == "NSEC"' | head -n 1)
+check "onlinesign: the NSEC is at the owner and does not list MX" \
+	sh -c "echo '$nsec' | awk '{ exit !(tolower(\$1) == \"www2.signed.test.\") }' && ! echo '$nsec' | grep -qw MX"
+check "onlinesign: config owner MX is NODATA with SOA, NSEC and RRSIGs ($auth_types)" \
+	sh -c "[ '$(status "$out")' = NOERROR ] && [ -z '$(section ANSWER "$out")' ] && echo '$auth_types' | grep -q 'NSEC ' && echo '$auth_types' | grep -q 'RRSIG RRSIG' && echo '$auth_types' | grep -q 'SOA'"
 # Issue 15 item 7: targets validated against trust-anchor-file.  A bogus
 # target is never answered, so onlinesign cannot sign a forged address.
 wait_for 3000 answered sec.signed.test A 192.0.2.10
