@@ -67,6 +67,7 @@ $(B)/bindings/knot/blackhole: bindings/knot/tests/blackhole.c
 test-knot: $(KNOT_MOD) $(KNOT_TOOLS)
 	sh bindings/knot/tests/test_knot.sh $(B)
 	sh bindings/knot/tests/test_hosts.sh $(B)
+	HOSTS_DNSSEC=1 sh bindings/knot/tests/test_hosts.sh $(B)
 	sh bindings/knot/tests/test_scale.sh $(B)
 
 bench-knot: $(KNOT_MOD) $(KNOT_TOOLS)
