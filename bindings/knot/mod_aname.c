@@ -415,17 +415,21 @@ static struct seen_target *record_target(struct mod_aname *m,
 
 /* The zone's current TYPE65401 RRset at \a qname.  false when this knotd
  * cannot read it (non-apex before Knot 3.4); an empty *rr when there is
- * none. */
+ * none, and then *no_node says whether the name has no node at all. */
 static bool zone_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
-			     const knot_dname_t *qname, knot_rrset_t *rr)
+			     const knot_dname_t *qname, knot_rrset_t *rr,
+			     bool *no_node)
 {
+	*no_node = false;
 	if (knot_dname_is_equal(qname, zone)) {
 		*rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
 		return true;
 	}
 #if ANAME_KNOT_NODE_RRSET
-	if (knotd_qdata_zone_rrset(qdata, zone, qname, ANAME_RRTYPE_ALIAS,
-				   rr) != KNOT_EOK) {
+	int ret = knotd_qdata_zone_rrset(qdata, zone, qname, ANAME_RRTYPE_ALIAS,
+					 rr);
+	if (ret != KNOT_EOK) {
+		*no_node = ret == KNOT_ENONODE;
 		knot_rrset_init_empty(rr);
 	}
 	return true;
@@ -434,12 +438,77 @@ static bool zone_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
 #endif
 }
 
+#if ANAME_KNOT_NODE_RRSET
+/* Knot answered NODATA for a name without a node: a wildcard matched.  The
+ * wildcard is "*." + the closest encloser, the longest ancestor of \a qname
+ * that has a node (empty non-terminals have nodes in Knot).  Fills \a wild
+ * with its name and *rr with its TYPE65401 RRset (maybe empty). */
+static void wildcard_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
+				 const knot_dname_t *qname, knot_rrset_t *rr,
+				 knot_dname_storage_t wild)
+{
+	knot_rrset_init_empty(rr);
+	const knot_dname_t *up = qname;
+	while (!knot_dname_is_equal(up, zone)) {
+		up = knot_dname_next_label(up);
+		knot_rrset_t probe;
+		if (knotd_qdata_zone_rrset(qdata, zone, up, ANAME_RRTYPE_ALIAS,
+					   &probe) != KNOT_ENONODE) {
+			break;
+		}
+	}
+	size_t len = knot_dname_size(up);
+	if (len + 2 > KNOT_DNAME_MAXLEN) {
+		return;
+	}
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, up, len);
+	knot_dname_to_lower(wild);
+	if (knotd_qdata_zone_rrset(qdata, zone, wild, ANAME_RRTYPE_ALIAS,
+				   rr) != KNOT_EOK) {
+		knot_rrset_init_empty(rr);
+	}
+}
+#endif
+
+/* The target of a zone-data ALIAS RRset: the table entry's (registered at
+ * load) when it names the same target, else registered on first sight. */
+static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
+			const struct cfg_alias *c, const knot_rrset_t *rr,
+			const char **target, uint32_t *ttl)
+{
+	if (c != NULL) {
+		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, 0);
+		knot_dname_storage_t lower;
+		if (knot_dname_wire_check(rd->data, rd->data + rd->len,
+					  NULL) > 0) {
+			knot_dname_copy_lower(lower, rd->data);
+			if (knot_dname_is_equal(lower, c->target_wire)) {
+				*target = c->target;
+				*ttl = rr->ttl;
+				return true;
+			}
+		}
+	}
+	struct seen_target *t = record_target(m, mod, rr);
+	if (t == NULL) {
+		return false;
+	}
+	*target = t->text;
+	*ttl = rr->ttl;
+	return true;
+}
+
 /* Find the ALIAS for \a qname: target text and ALIAS TTL.  A config alias
  * wins; then the zone's current data where this knotd lets us read it (so
- * IXFR and DDNS changes count); then what the zone file said at load. */
+ * IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard ALIAS when
+ * Knot's own answer came from a wildcard: \a state NODATA without a node);
+ * then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
-		       knotd_qdata_t *qdata, const knot_dname_t *qname,
-		       const char **target, uint32_t *ttl)
+		       knotd_qdata_t *qdata, knotd_in_state_t state,
+		       const knot_dname_t *qname, const char **target,
+		       uint32_t *ttl)
 {
 	const struct cfg_alias *c = cfg_find(m, qname);
 	if (c != NULL && !c->from_file) {
@@ -448,11 +517,12 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		return true;
 	}
 	knot_rrset_t rr;
+	bool no_node;
 	const knot_dname_t *zone = knotd_qdata_zone_name(qdata);
 	if (zone == NULL) {
 		return false;
 	}
-	if (!zone_alias_rrset(qdata, zone, qname, &rr)) {
+	if (!zone_alias_rrset(qdata, zone, qname, &rr, &no_node)) {
 		if (c == NULL) {
 			return false;
 		}
@@ -460,30 +530,24 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		*ttl = c->ttl;
 		return true;
 	}
+#if ANAME_KNOT_NODE_RRSET
+	if (knot_rrset_empty(&rr) && no_node &&
+	    state == KNOTD_IN_STATE_NODATA) {
+		knot_dname_storage_t wild;
+		wildcard_alias_rrset(qdata, zone, qname, &rr, wild);
+		if (knot_rrset_empty(&rr)) {
+			return false;
+		}
+		return rrset_alias(m, mod, cfg_find(m, wild), &rr, target, ttl);
+	}
+#else
+	(void)state;
+	(void)no_node;
+#endif
 	if (knot_rrset_empty(&rr)) {
 		return false;
 	}
-	if (c != NULL) {
-		/* Same target as at load: already registered. */
-		const knot_rdata_t *rd = knot_rdataset_at(&rr.rrs, 0);
-		knot_dname_storage_t lower;
-		if (knot_dname_wire_check(rd->data, rd->data + rd->len,
-					  NULL) > 0) {
-			knot_dname_copy_lower(lower, rd->data);
-			if (knot_dname_is_equal(lower, c->target_wire)) {
-				*target = c->target;
-				*ttl = rr.ttl;
-				return true;
-			}
-		}
-	}
-	struct seen_target *t = record_target(m, mod, &rr);
-	if (t == NULL) {
-		return false;
-	}
-	*target = t->text;
-	*ttl = rr.ttl;
-	return true;
+	return rrset_alias(m, mod, c, &rr, target, ttl);
 }
 
 /* ------------------------------------------------------------ answering */
@@ -609,7 +673,7 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	const char *target;
 	uint32_t alias_ttl;
-	if (!find_alias(m, mod, qdata, qname, &target, &alias_ttl)) {
+	if (!find_alias(m, mod, qdata, state, qname, &target, &alias_ttl)) {
 		return state;
 	}
 
@@ -740,12 +804,14 @@ static void file_alias_cb(void *arg, const knot_dname_t *owner, uint32_t ttl,
 {
 	knotd_mod_t *mod = arg;
 	struct mod_aname *m = knotd_mod_ctx(mod);
+#if !ANAME_KNOT_NODE_RRSET
 	if (owner[0] == 1 && owner[1] == '*') {
 		knotd_mod_log(mod, LOG_WARNING, "zone file line %" PRIu64
-			      ": wildcard ALIAS owners are not supported, "
+			      ": wildcard ALIAS owners need Knot >= 3.4, "
 			      "record ignored", line);
 		return;
 	}
+#endif
 	if (m->n_alias == m->cap_alias) {
 		size_t cap = m->cap_alias * 2;
 		struct cfg_alias *a = realloc(m->alias, cap * sizeof(*a));
