@@ -137,12 +137,28 @@ struct seen_target {
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
 };
 
-struct mod_aname {
-	aname_ctx_t *ctx;
-	struct cfg_alias *alias;	/* sorted by owner, owners unique */
+/* Known ALIAS owners, sorted by owner, owners unique; read without a lock
+ * once published (they never change after). */
+struct alias_table {
+	struct cfg_alias *alias;
 	size_t n_alias;
 	size_t cap_alias;
 	size_t n_config;		/* of which from the config */
+};
+
+struct mod_aname {
+	aname_ctx_t *ctx;
+	knotd_mod_t *mod;
+	struct alias_table tab;		/* config + zone file at load */
+	/* The zone file read later (latescan): a zone without a file at load,
+	 * e.g. a secondary before its first transfer. */
+	_Atomic(struct alias_table *) late;
+	pthread_t late_thr;
+	bool late_started;
+	pthread_mutex_t late_lock;
+	pthread_cond_t late_cond;
+	bool stopping;			/* under late_lock */
+	char zone_file[4096];
 	pthread_mutex_t seen_lock;	/* serialises writers of seen */
 	_Atomic(struct seen_target *) seen;
 	atomic_int health;		/* last level stored, -1: none */
@@ -385,15 +401,28 @@ static int alias_load_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static const struct cfg_alias *cfg_find(const struct mod_aname *m,
-					const knot_dname_t *qname)
+static const struct cfg_alias *table_find(const struct alias_table *t,
+					  const knot_dname_t *qname)
 {
 	struct cfg_alias key;
-	if (m->n_alias == 0) {
+	if (t == NULL || t->n_alias == 0) {
 		return NULL;
 	}
 	key.owner_len = knot_dname_store(key.owner, qname);
-	return bsearch(&key, m->alias, m->n_alias, sizeof(key), alias_cmp);
+	return bsearch(&key, t->alias, t->n_alias, sizeof(key), alias_cmp);
+}
+
+/* The owner's entry: the load-time table, then the late one. */
+static const struct cfg_alias *cfg_find(struct mod_aname *m,
+					const knot_dname_t *qname)
+{
+	const struct cfg_alias *c = table_find(&m->tab, qname);
+	if (c == NULL) {
+		c = table_find(atomic_load_explicit(&m->late,
+						    memory_order_acquire),
+			       qname);
+	}
+	return c;
 }
 
 /* TYPE65401 rdata is one uncompressed name. */
@@ -715,14 +744,31 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 /* ------------------------------------------------------------ load */
 
+static void table_free(struct alias_table *t, aname_ctx_t *ctx)
+{
+	for (size_t i = 0; i < t->n_alias; i++) {
+		aname_target_unregister(ctx, t->alias[i].target,
+					ANAME_RRTYPE_BOTH);
+		free(t->alias[i].target);
+	}
+	free(t->alias);
+	t->alias = NULL;
+	t->n_alias = 0;
+}
+
+static void latescan_stop(struct mod_aname *m);
+
 static void mod_free(struct mod_aname *m)
 {
-	for (size_t i = 0; i < m->n_alias; i++) {
-		aname_target_unregister(m->ctx, m->alias[i].target,
-					ANAME_RRTYPE_BOTH);
-		free(m->alias[i].target);
+	latescan_stop(m);
+	table_free(&m->tab, m->ctx);
+	struct alias_table *late = atomic_load(&m->late);
+	if (late != NULL) {
+		table_free(late, m->ctx);
+		free(late);
 	}
-	free(m->alias);
+	pthread_mutex_destroy(&m->late_lock);
+	pthread_cond_destroy(&m->late_cond);
 	struct seen_target *t = atomic_load(&m->seen);
 	while (t != NULL) {
 		struct seen_target *next = t->next;
@@ -746,8 +792,8 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 	knot_dname_to_str(zone, apex, sizeof(zone));
 
 	knotd_conf_t a = knotd_conf_mod(mod, MOD_ALIAS);
-	m->alias = calloc(a.count + 1, sizeof(*m->alias));
-	if (m->alias == NULL) {
+	m->tab.alias = calloc(a.count + 1, sizeof(*m->tab.alias));
+	if (m->tab.alias == NULL) {
 		knotd_conf_free(&a);
 		return KNOT_ENOMEM;
 	}
@@ -762,7 +808,7 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 			ret = KNOT_EINVAL;
 			break;
 		}
-		struct cfg_alias *c = &m->alias[m->n_alias];
+		struct cfg_alias *c = &m->tab.alias[m->tab.n_alias];
 		if (knot_dname_from_str(c->owner, owner, sizeof(c->owner)) ==
 		    NULL) {
 			knotd_mod_log(mod, LOG_ERR, "alias '%s': bad owner",
@@ -790,20 +836,27 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 			ret = KNOT_ENOMEM;
 			break;
 		}
-		m->n_alias++;
+		m->tab.n_alias++;
 	}
-	m->cap_alias = a.count + 1;
-	m->n_config = m->n_alias;
+	m->tab.cap_alias = a.count + 1;
+	m->tab.n_config = m->tab.n_alias;
 	knotd_conf_free(&a);
 	return ret;
 }
+
+/* Where file_alias_cb puts the records it is given. */
+struct file_fill {
+	knotd_mod_t *mod;
+	struct alias_table *t;
+};
 
 /* One TYPE65401 record of the zone file (preload.c). */
 static void file_alias_cb(void *arg, const knot_dname_t *owner, uint32_t ttl,
 			  const knot_dname_t *target, uint64_t line)
 {
-	knotd_mod_t *mod = arg;
-	struct mod_aname *m = knotd_mod_ctx(mod);
+	struct file_fill *ff = arg;
+	knotd_mod_t *mod = ff->mod;
+	struct alias_table *m = ff->t;
 #if !ANAME_KNOT_NODE_RRSET
 	if (owner[0] == 1 && owner[1] == '*') {
 		knotd_mod_log(mod, LOG_WARNING, "zone file line %" PRIu64
@@ -844,7 +897,8 @@ static void file_alias_cb(void *arg, const knot_dname_t *owner, uint32_t ttl,
 
 /* Sort the table, drop owners given twice (config first, then the first
  * record of the file), and register every target that stays. */
-static int finish_aliases(struct mod_aname *m, knotd_mod_t *mod)
+static int finish_aliases(struct alias_table *m, aname_ctx_t *ctx,
+			  knotd_mod_t *mod)
 {
 	/* qsort is not stable: of several TYPE65401 records at one owner in
 	 * the file, an arbitrary one is kept (and the others logged). */
@@ -867,7 +921,7 @@ static int finish_aliases(struct mod_aname *m, knotd_mod_t *mod)
 	}
 	m->n_alias = out;
 	for (size_t i = 0; i < m->n_alias; i++) {
-		int rc = aname_target_register(m->ctx, m->alias[i].target,
+		int rc = aname_target_register(ctx, m->alias[i].target,
 					       ANAME_RRTYPE_BOTH);
 		if (rc != ANAME_OK) {
 			knotd_mod_log(mod, LOG_ERR, "ALIAS target '%s': cannot "
@@ -884,6 +938,98 @@ static int finish_aliases(struct mod_aname *m, knotd_mod_t *mod)
 	return KNOT_EOK;
 }
 
+/* ------------------------------------------------------------ late scan */
+
+/* A zone whose file does not exist at load (a secondary before its first
+ * transfer: knotd writes the file after it, zonefile-sync 0 by default)
+ * would register every target on first sight, one SERVFAIL each.  A
+ * thread looks for the file every LATESCAN_PERIOD_MS for LATESCAN_LIMIT_S
+ * and, once it is readable, registers all its ALIAS targets and publishes
+ * their table.  The file path was resolved at load: the thread touches no
+ * knotd configuration. */
+#define LATESCAN_PERIOD_MS 200
+#define LATESCAN_LIMIT_S 600
+
+/* Wait one period; false if the instance is being unloaded. */
+static bool latescan_wait(struct mod_aname *m)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LATESCAN_PERIOD_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&m->late_lock);
+	while (!m->stopping &&
+	       pthread_cond_timedwait(&m->late_cond, &m->late_lock, &until) == 0) {
+	}
+	bool go_on = !m->stopping;
+	pthread_mutex_unlock(&m->late_lock);
+	return go_on;
+}
+
+static void *latescan_run(void *arg)
+{
+	struct mod_aname *m = arg;
+	for (unsigned i = 0; i < LATESCAN_LIMIT_S * 1000 / LATESCAN_PERIOD_MS;
+	     i++) {
+		if (!latescan_wait(m)) {
+			return NULL;
+		}
+		struct alias_table *t = calloc(1, sizeof(*t));
+		if (t == NULL || (t->alias = calloc(16, sizeof(*t->alias))) ==
+					 NULL) {
+			free(t);
+			continue;
+		}
+		t->cap_alias = 16;
+		struct file_fill ff = { .mod = m->mod, .t = t };
+		if (!aname_knot_scan_file(m->mod, m->zone_file, file_alias_cb,
+					  &ff)) {
+			free(t->alias);
+			free(t);
+			continue;
+		}
+		if (finish_aliases(t, m->ctx, m->mod) != KNOT_EOK) {
+			table_free(t, m->ctx);
+			free(t);
+			return NULL;
+		}
+		atomic_store_explicit(&m->late, t, memory_order_release);
+		knotd_mod_log(m->mod, LOG_INFO, "zone file '%s' appeared: %zu "
+			      "ALIAS owners registered", m->zone_file,
+			      t->n_alias);
+		return NULL;
+	}
+	knotd_mod_log(m->mod, LOG_NOTICE, "zone file '%s' did not appear "
+		      "within %u s; ALIAS targets are registered at first "
+		      "query", m->zone_file, LATESCAN_LIMIT_S);
+	return NULL;
+}
+
+static void latescan_start(struct mod_aname *m)
+{
+	m->late_started = pthread_create(&m->late_thr, NULL, latescan_run,
+					 m) == 0;
+	if (!m->late_started) {
+		knotd_mod_log(m->mod, LOG_WARNING, "cannot start the zone file "
+			      "watcher; ALIAS targets are registered at first "
+			      "query");
+	}
+}
+
+static void latescan_stop(struct mod_aname *m)
+{
+	if (!m->late_started) {
+		return;
+	}
+	pthread_mutex_lock(&m->late_lock);
+	m->stopping = true;
+	pthread_cond_signal(&m->late_cond);
+	pthread_mutex_unlock(&m->late_lock);
+	pthread_join(m->late_thr, NULL);
+	m->late_started = false;
+}
+
 static int aname_load(knotd_mod_t *mod)
 {
 	struct mod_aname *m = calloc(1, sizeof(*m));
@@ -891,6 +1037,10 @@ static int aname_load(knotd_mod_t *mod)
 		return KNOT_ENOMEM;
 	}
 	pthread_mutex_init(&m->seen_lock, NULL);
+	pthread_mutex_init(&m->late_lock, NULL);
+	pthread_cond_init(&m->late_cond, NULL);
+	atomic_init(&m->late, NULL);
+	m->mod = mod;
 	atomic_init(&m->seen, NULL);
 	atomic_init(&m->health, -1);
 	atomic_init(&m->stats_sec, 0);
@@ -931,9 +1081,17 @@ static int aname_load(knotd_mod_t *mod)
 	knotd_mod_ctx_set(mod, m);
 
 	int ret = load_aliases(m, mod);
+	bool have_path = false, have_file = false;
 	if (ret == KNOT_EOK) {
-		(void)aname_knot_preload(mod, file_alias_cb, mod);
-		ret = finish_aliases(m, mod);
+		struct file_fill ff = { .mod = mod, .t = &m->tab };
+		have_path = aname_knot_zone_file(mod, m->zone_file,
+						 sizeof(m->zone_file));
+		have_file = have_path && aname_knot_scan_file(mod, m->zone_file,
+							      file_alias_cb, &ff);
+		ret = finish_aliases(&m->tab, m->ctx, mod);
+	}
+	if (ret == KNOT_EOK && have_path && !have_file) {
+		latescan_start(m);
 	}
 	for (uint32_t i = 0; ret == KNOT_EOK && i < CTR_COUNT; i++) {
 		if (i == CTR_HEALTH) {
@@ -954,7 +1112,7 @@ static int aname_load(knotd_mod_t *mod)
 	}
 	aname_knot_log_attach(mod);
 	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
-		      "total registered, libaname %s", m->n_config, m->n_alias,
+		      "total registered, libaname %s", m->tab.n_config, m->tab.n_alias,
 		      aname_version(NULL));
 	return KNOT_EOK;
 }

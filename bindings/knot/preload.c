@@ -94,8 +94,7 @@ static bool zone_path(const char *pattern, const char *storage,
 	return true;
 }
 
-bool aname_knot_preload(knotd_mod_t *mod, aname_knot_preload_cb cb,
-			void *arg)
+bool aname_knot_zone_file(knotd_mod_t *mod, char *path, size_t len)
 {
 	const knot_dname_t *apex = knotd_mod_zone(mod);
 	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -109,15 +108,21 @@ bool aname_knot_preload(knotd_mod_t *mod, aname_knot_preload_cb cb,
 	if (pattern == NULL || pattern[0] == '\0') {
 		pattern = "%s.zone";
 	}
-	char path[4096];
-	if (!zone_path(pattern, storage.single.string, zone, path,
-		       sizeof(path))) {
+	if (!zone_path(pattern, storage.single.string, zone, path, len)) {
 		knotd_mod_log(mod, LOG_NOTICE, "zone file pattern '%s' not "
 			      "expanded; ALIAS records in zone data are "
 			      "registered at first query", pattern);
 		return false;
 	}
+	return true;
+}
 
+bool aname_knot_scan_file(knotd_mod_t *mod, const char *path,
+			  aname_knot_preload_cb cb, void *arg)
+{
+	const knot_dname_t *apex = knotd_mod_zone(mod);
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(zone, apex, sizeof(zone));
 	struct scan sc = { .mod = mod, .apex = apex, .cb = cb, .arg = arg };
 	zs_scanner_t *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -131,10 +136,6 @@ bool aname_knot_preload(knotd_mod_t *mod, aname_knot_preload_cb cb,
 			 * zone; the scan just skips what it cannot parse. */
 			(void)zs_parse_all(s);
 			ok = true;
-		} else {
-			knotd_mod_log(mod, LOG_NOTICE, "zone file '%s' not "
-				      "readable; ALIAS records in zone data are "
-				      "registered at first query", path);
 		}
 		zs_deinit(s);
 	}

@@ -32,13 +32,20 @@ typedef void (*aname_knot_preload_cb)(void *arg, const knot_dname_t *owner,
 				      uint64_t line);
 
 /**
- * Scan the zone file of \a mod's zone.  Zones without a readable file
- * (secondaries before their first flush, file name patterns other than
- * %s) are skipped with a notice: the query path registers targets of
- * zone-data ALIAS records on first sight instead (Knot >= 3.4 only).
- * \return true if the file was read.
+ * The path of \a mod's zone file, from knotd's "file" and "storage" rules
+ * (absolute, or under storage; %s and %% patterns).  Reads knotd's
+ * configuration: call it from knotd's threads (load).  false, with a
+ * notice, for patterns it does not expand.
  */
-bool aname_knot_preload(knotd_mod_t *mod, aname_knot_preload_cb cb,
-			void *arg);
+bool aname_knot_zone_file(knotd_mod_t *mod, char *path, size_t len);
+
+/**
+ * Scan the zone file at \a path for TYPE65401 records inside \a mod's
+ * zone.  Uses only libzscanner and knotd_mod_log(), so any thread may call
+ * it.  \return true if the file was read (false: missing or unreadable,
+ * e.g. a secondary before its first transfer).
+ */
+bool aname_knot_scan_file(knotd_mod_t *mod, const char *path,
+			  aname_knot_preload_cb cb, void *arg);
 
 #endif

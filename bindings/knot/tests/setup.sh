@@ -9,7 +9,8 @@
 # A test may add nsd zones (NSD_EXTRA_ZONES: nsd.conf "zone:" stanzas),
 # knotd zones (KNOT_EXTRA_ZONES: items of knot.conf's "zone:" list) and
 # mod-aname stubs: a function knot_extra_stubs, if defined, is called once
-# the ports are chosen and prints '"ZONE=ADDR", ' items.
+# the ports are chosen and prints '"ZONE=ADDR", ' items.  KNOT_EXTRA_CONF
+# adds top-level knot.conf sections (e.g. remote:).
 ROOT=$(pwd)
 HERE=$ROOT/bindings/knot/tests
 MOD=${ANAME_KNOT_MOD:-$ROOT/$B/bindings/knot/mod_aname.so}
@@ -174,6 +175,7 @@ ${KNOT_TTL_OPTS}
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
+${KNOT_EXTRA_CONF:-}
 template:
   - id: default
     storage: "$T/zones"
