@@ -71,9 +71,18 @@ mnt() { # mnt TARGET mount-args...
 	mounted="$t $mounted"   # unmount in reverse order
 }
 
+# Mount points under the chroot, deepest first (a run killed before its
+# trap ran leaves them behind).
+mounts_under() {
+	awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r
+}
+
 if [ ! -e "$root/.aname-bootstrapped" ]; then
 	echo "debian-chroot: creating $suite in $root from $mirror" >&2
-	rm -rf "$root"
+	# Never delete through a leftover bind mount (/src is the source tree).
+	for m in $(mounts_under); do umount -l "$m"; done
+	[ -z "$(mounts_under)" ] || die "mounts left under $root: $(mounts_under)"
+	rm -rf --one-file-system "$root"
 	debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$root.log" 2>&1 ||
 		{ tail -n 20 "$root.log" >&2; die "debootstrap failed (log: $root.log)"; }
 	printf 'deb %s %s main\n' "$mirror" "$suite" >"$root/etc/apt/sources.list"
