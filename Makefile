@@ -205,7 +205,9 @@ uninstall: uninstall-distro
 	rm -f $(DESTDIR)$(SBINDIR)/aname-updater $(DESTDIR)$(MANDIR)/man8/aname-updater.8
 	rm -f $(DESTDIR)$(SBINDIR)/aname-server $(DESTDIR)$(SBINDIR)/aname-resolverd \
 	      $(DESTDIR)$(MANDIR)/man8/aname-server.8 $(DESTDIR)$(MANDIR)/man8/aname-resolverd.8 \
-	      $(DESTDIR)$(LIBDIR)/libaname-pdns.so
+	      $(DESTDIR)$(LIBDIR)/libaname/libaname-pdns.so
+	rmdir $(DESTDIR)$(LIBDIR)/libaname 2>/dev/null || true
+	$(if $(KNOT_MODDIR),rm -f $(DESTDIR)$(KNOT_MODDIR)/mod_aname.so)
 	rm -rf $(DESTDIR)$(DATADIR)/libaname
 	rm -f $(DESTDIR)$(INCLUDEDIR)/aname.h $(DESTDIR)$(INCLUDEDIR)/aname_version.h \
 	      $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \

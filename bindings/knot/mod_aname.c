@@ -23,16 +23,21 @@
  *  - Listed before mod-onlinesign, the synthesized RRsets get signed,
  *    because onlinesign signs whatever its later hooks find in the section.
  */
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
+#include <time.h>
 
 #include <knot/module.h>
 
 #include "aname.h"
 #include "alias.h"
+#include "logsink.h"
 #include "preload.h"
 #include "shared.h"
 
@@ -54,9 +59,15 @@
 #define MOD_MAX_STALE	"\x09" "max-stale"
 #define MOD_CACHE_SIZE	"\x0a" "cache-size"
 #define MOD_ALIAS	"\x05" "alias"
+#define MOD_ANCHORS	"\x11" "trust-anchor-file"
+#define MOD_MIN_TTL	"\x07" "min-ttl"
+#define MOD_MAX_TTL	"\x07" "max-ttl"
+#define MOD_MAX_NEG_TTL	"\x0b" "max-neg-ttl"
 
 static const yp_item_t aname_conf[] = {
-	{ .name = MOD_FORWARD, .type = YP_TSTR, .flags = YP_FMULTI },
+	/* Knot's own address type: "IP[@PORT]", checked by knotd. */
+	{ .name = MOD_FORWARD, .type = YP_TADDR, .flags = YP_FMULTI,
+	  .var.a = { .dflt_port = 53 } },
 	{ .name = MOD_STUB, .type = YP_TSTR, .flags = YP_FMULTI },
 	{ .name = MOD_TIMEOUT, .type = YP_TINT,
 	  .var.i = { .min = 10, .max = 60000, .dflt = 1500 } },
@@ -68,6 +79,18 @@ static const yp_item_t aname_conf[] = {
 	{ .name = MOD_CACHE_SIZE, .type = YP_TINT,
 	  .var.i = { .min = 1, .max = 100000000, .dflt = 100000 } },
 	{ .name = MOD_ALIAS, .type = YP_TSTR, .flags = YP_FMULTI },
+	/* DNSSEC validation of targets: DS or DNSKEY lines (unbound's
+	 * trust-anchor-file); a bogus target is a miss, i.e. SERVFAIL. */
+	{ .name = MOD_ANCHORS, .type = YP_TSTR },
+	/* TTL floor and caps of cached target answers (the library's). */
+	{ .name = MOD_MIN_TTL, .type = YP_TINT,
+	  .var.i = { .min = 0, .max = 604800, .dflt = 0, .unit = YP_STIME } },
+	{ .name = MOD_MAX_TTL, .type = YP_TINT,
+	  .var.i = { .min = 0, .max = 604800, .dflt = 86400,
+		     .unit = YP_STIME } },
+	{ .name = MOD_MAX_NEG_TTL, .type = YP_TINT,
+	  .var.i = { .min = 0, .max = 604800, .dflt = 3600,
+		     .unit = YP_STIME } },
 	{ .name = NULL }
 };
 
@@ -75,16 +98,33 @@ static const yp_item_t aname_conf[] = {
 enum {
 	CTR_HITS,	/* answered from a fresh entry */
 	CTR_STALE,	/* answered from a stale entry */
-	CTR_MISSES,	/* nothing usable: SERVFAIL */
+	CTR_MISSES,	/* nothing usable: SERVFAIL (all causes) */
 	CTR_NODATA,	/* target NXDOMAIN/NODATA: NODATA at the owner */
+	/* Library-wide (the context is shared by all zones), copied in at
+	 * each ALIAS query of the zone: */
+	CTR_TIMEOUTS,	/* resolutions that ended unanswered (deadline) */
+	CTR_UPFAIL,	/* upstream SERVFAIL, REFUSED, bogus, malformed */
+	CTR_HEALTH,	/* 3 sub-counters ok/degraded/failing: 1 = current */
+	CTR_COUNT
 };
-static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata" };
+static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata",
+					 "resolver-unanswered", "resolver-failures",
+					 "health" };
 
-/* One config alias, owner in lower-case wire format for the lookup. */
+static char *health_idx_name(uint32_t idx, uint32_t count)
+{
+	(void)count;
+	return strdup(aname_health_level_name((int)idx));
+}
+
+/* One known ALIAS owner of the zone, from the "alias" config item or from
+ * a TYPE65401 record in the zone file; names in lower-case wire format. */
 struct cfg_alias {
 	knot_dname_storage_t owner;
 	size_t owner_len;
+	knot_dname_storage_t target_wire;
 	uint32_t ttl;
+	bool from_file;
 	char *target;
 };
 
@@ -97,26 +137,70 @@ struct seen_target {
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
 };
 
+/* Known ALIAS owners, sorted by owner, owners unique; read without a lock
+ * once published (they never change after). */
+struct alias_table {
+	struct cfg_alias *alias;
+	size_t n_alias;
+	size_t cap_alias;
+	size_t n_config;		/* of which from the config */
+};
+
 struct mod_aname {
 	aname_ctx_t *ctx;
-	struct cfg_alias *alias;	/* sorted by owner */
-	size_t n_alias;
+	knotd_mod_t *mod;
+	struct alias_table tab;		/* config + zone file at load */
+	/* The zone file read later (latescan): a zone without a file at load,
+	 * e.g. a secondary before its first transfer. */
+	_Atomic(struct alias_table *) late;
+	pthread_t late_thr;
+	bool late_started;
+	pthread_mutex_t late_lock;
+	pthread_cond_t late_cond;
+	bool stopping;			/* under late_lock */
+	char zone_file[4096];
 	pthread_mutex_t seen_lock;	/* serialises writers of seen */
 	_Atomic(struct seen_target *) seen;
+	atomic_int health;		/* last level stored, -1: none */
+	atomic_long stats_sec;		/* second of the last update_health */
 };
 
 /* ------------------------------------------------------------ settings */
 
-/* Reads the settings; the strings point into *f and *s until freed. */
+/* "IP@PORT" of one forward address, as the library takes it; a UNIX
+ * socket path (also a YP_TADDR) becomes "unix:PATH", which the library
+ * rejects by name. */
+#define FWD_TXT 128
+static void forward_text(const struct sockaddr_storage *ss, char *buf)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, FWD_TXT, "%s@%u", ip, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, FWD_TXT, "%s@%u", ip, ntohs(a->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *a = (const void *)ss;
+		snprintf(buf, FWD_TXT, "unix:%.100s", a->sun_path);
+	} else {
+		snprintf(buf, FWD_TXT, "family-%d", ss->ss_family);
+	}
+}
+
+/* Reads the settings; the strings point into *f, *s and fbuf until freed. */
 static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
 			  void *arg, struct aname_knot_settings *set,
 			  knotd_conf_t *f, knotd_conf_t *s, const char **fv,
-			  const char **sv)
+			  const char **sv, char (*fbuf)[FWD_TXT])
 {
 	*f = get(arg, MOD_FORWARD);
 	*s = get(arg, MOD_STUB);
 	for (size_t i = 0; i < f->count; i++) {
-		fv[i] = f->multi[i].string;
+		forward_text(&f->multi[i].addr, fbuf[i]);
+		fv[i] = fbuf[i];
 	}
 	for (size_t i = 0; i < s->count; i++) {
 		sv[i] = s->multi[i].string;
@@ -129,6 +213,10 @@ static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
 	set->stale_ttl = (uint32_t)get(arg, MOD_STALE_TTL).single.integer;
 	set->max_stale = (uint32_t)get(arg, MOD_MAX_STALE).single.integer;
 	set->cache_size = (size_t)get(arg, MOD_CACHE_SIZE).single.integer;
+	set->trust_anchor_file = get(arg, MOD_ANCHORS).single.string;
+	set->min_ttl = (uint32_t)get(arg, MOD_MIN_TTL).single.integer;
+	set->max_ttl = (uint32_t)get(arg, MOD_MAX_TTL).single.integer;
+	set->max_neg_ttl = (uint32_t)get(arg, MOD_MAX_NEG_TTL).single.integer;
 }
 
 static knotd_conf_t get_check(void *arg, const yp_name_t *name)
@@ -152,17 +240,30 @@ static int aname_conf_check(knotd_conf_check_args_t *args)
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
 	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+	char fbuf[MAX_UPSTREAMS][FWD_TXT];
 
 	f = knotd_conf_check_item(args, MOD_FORWARD);
 	s = knotd_conf_check_item(args, MOD_STUB);
 	size_t nf = f.count, ns = s.count;
+	for (size_t i = 0; i < f.count; i++) {
+		if (f.multi[i].addr.ss_family == AF_UNIX) {
+			const struct sockaddr_un *un = (const void *)&f.multi[i].addr;
+			snprintf(check_err, sizeof(check_err), "bad forward '%s': "
+				 "not an IP address (UNIX sockets are not "
+				 "supported)", un->sun_path);
+			args->err_str = check_err;
+			knotd_conf_free(&f);
+			knotd_conf_free(&s);
+			return KNOT_EINVAL;
+		}
+	}
 	knotd_conf_free(&f);
 	knotd_conf_free(&s);
 	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
 		args->err_str = "too many forward or stub values";
 		return KNOT_EINVAL;
 	}
-	read_settings(get_check, args, &set, &f, &s, fv, sv);
+	read_settings(get_check, args, &set, &f, &s, fv, sv, fbuf);
 
 	int ret = KNOT_EOK;
 	const char *err = NULL;
@@ -193,6 +294,15 @@ static int aname_conf_check(knotd_conf_check_args_t *args)
 		if (why != NULL) {
 			snprintf(check_err, sizeof(check_err),
 				 "alias '%s': %s", a.multi[i].string, why);
+			ret = KNOT_EINVAL;
+			break;
+		}
+		if (parsed[i].owner[0] == '*' &&
+		    (parsed[i].owner[1] == '.' || parsed[i].owner[1] == '\0')) {
+			snprintf(check_err, sizeof(check_err),
+				 "alias '%s': wildcard owners are not "
+				 "supported (declare each owner)",
+				 a.multi[i].string);
 			ret = KNOT_EINVAL;
 			break;
 		}
@@ -277,15 +387,42 @@ static int alias_cmp(const void *a, const void *b)
 	return memcmp(x->owner, y->owner, x->owner_len);
 }
 
-static const struct cfg_alias *cfg_find(const struct mod_aname *m,
-					const knot_dname_t *qname)
+/* Sort order for loading: by owner, config entries before file entries. */
+static int alias_load_cmp(const void *a, const void *b)
+{
+	int c = alias_cmp(a, b);
+	if (c != 0) {
+		return c;
+	}
+	const struct cfg_alias *x = a, *y = b;
+	if (x->from_file != y->from_file) {
+		return x->from_file ? 1 : -1;
+	}
+	return 0;
+}
+
+static const struct cfg_alias *table_find(const struct alias_table *t,
+					  const knot_dname_t *qname)
 {
 	struct cfg_alias key;
-	if (m->n_alias == 0) {
+	if (t == NULL || t->n_alias == 0) {
 		return NULL;
 	}
 	key.owner_len = knot_dname_store(key.owner, qname);
-	return bsearch(&key, m->alias, m->n_alias, sizeof(key), alias_cmp);
+	return bsearch(&key, t->alias, t->n_alias, sizeof(key), alias_cmp);
+}
+
+/* The owner's entry: the load-time table, then the late one. */
+static const struct cfg_alias *cfg_find(struct mod_aname *m,
+					const knot_dname_t *qname)
+{
+	const struct cfg_alias *c = table_find(&m->tab, qname);
+	if (c == NULL) {
+		c = table_find(atomic_load_explicit(&m->late,
+						    memory_order_acquire),
+			       qname);
+	}
+	return c;
 }
 
 /* TYPE65401 rdata is one uncompressed name. */
@@ -305,41 +442,141 @@ static struct seen_target *record_target(struct mod_aname *m,
 	return seen_add(m, mod, lower);
 }
 
-/* Find the ALIAS for \a qname: target text and ALIAS TTL. */
+/* The zone's current TYPE65401 RRset at \a qname.  false when this knotd
+ * cannot read it (non-apex before Knot 3.4); an empty *rr when there is
+ * none, and then *no_node says whether the name has no node at all. */
+static bool zone_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
+			     const knot_dname_t *qname, knot_rrset_t *rr,
+			     bool *no_node)
+{
+	*no_node = false;
+	if (knot_dname_is_equal(qname, zone)) {
+		*rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
+		return true;
+	}
+#if ANAME_KNOT_NODE_RRSET
+	int ret = knotd_qdata_zone_rrset(qdata, zone, qname, ANAME_RRTYPE_ALIAS,
+					 rr);
+	if (ret != KNOT_EOK) {
+		*no_node = ret == KNOT_ENONODE;
+		knot_rrset_init_empty(rr);
+	}
+	return true;
+#else
+	return false;
+#endif
+}
+
+#if ANAME_KNOT_NODE_RRSET
+/* Knot answered NODATA for a name without a node: a wildcard matched.  The
+ * wildcard is "*." + the closest encloser, the longest ancestor of \a qname
+ * that has a node (empty non-terminals have nodes in Knot).  Fills \a wild
+ * with its name and *rr with its TYPE65401 RRset (maybe empty). */
+static void wildcard_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
+				 const knot_dname_t *qname, knot_rrset_t *rr,
+				 knot_dname_storage_t wild)
+{
+	knot_rrset_init_empty(rr);
+	const knot_dname_t *up = qname;
+	while (!knot_dname_is_equal(up, zone)) {
+		up = knot_dname_next_label(up);
+		knot_rrset_t probe;
+		if (knotd_qdata_zone_rrset(qdata, zone, up, ANAME_RRTYPE_ALIAS,
+					   &probe) != KNOT_ENONODE) {
+			break;
+		}
+	}
+	size_t len = knot_dname_size(up);
+	if (len + 2 > KNOT_DNAME_MAXLEN) {
+		return;
+	}
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, up, len);
+	knot_dname_to_lower(wild);
+	if (knotd_qdata_zone_rrset(qdata, zone, wild, ANAME_RRTYPE_ALIAS,
+				   rr) != KNOT_EOK) {
+		knot_rrset_init_empty(rr);
+	}
+}
+#endif
+
+/* The target of a zone-data ALIAS RRset: the table entry's (registered at
+ * load) when it names the same target, else registered on first sight. */
+static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
+			const struct cfg_alias *c, const knot_rrset_t *rr,
+			const char **target, uint32_t *ttl)
+{
+	if (c != NULL) {
+		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, 0);
+		knot_dname_storage_t lower;
+		if (knot_dname_wire_check(rd->data, rd->data + rd->len,
+					  NULL) > 0) {
+			knot_dname_copy_lower(lower, rd->data);
+			if (knot_dname_is_equal(lower, c->target_wire)) {
+				*target = c->target;
+				*ttl = rr->ttl;
+				return true;
+			}
+		}
+	}
+	struct seen_target *t = record_target(m, mod, rr);
+	if (t == NULL) {
+		return false;
+	}
+	*target = t->text;
+	*ttl = rr->ttl;
+	return true;
+}
+
+/* Find the ALIAS for \a qname: target text and ALIAS TTL.  A config alias
+ * wins; then the zone's current data where this knotd lets us read it (so
+ * IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard ALIAS when
+ * Knot's own answer came from a wildcard: \a state NODATA without a node);
+ * then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
-		       knotd_qdata_t *qdata, const knot_dname_t *qname,
-		       const char **target, uint32_t *ttl)
+		       knotd_qdata_t *qdata, knotd_in_state_t state,
+		       const knot_dname_t *qname, const char **target,
+		       uint32_t *ttl)
 {
 	const struct cfg_alias *c = cfg_find(m, qname);
-	if (c != NULL) {
+	if (c != NULL && !c->from_file) {
 		*target = c->target;
 		*ttl = c->ttl;
 		return true;
 	}
 	knot_rrset_t rr;
+	bool no_node;
 	const knot_dname_t *zone = knotd_qdata_zone_name(qdata);
 	if (zone == NULL) {
 		return false;
 	}
-	if (knot_dname_is_equal(qname, zone)) {
-		rr = knotd_qdata_zone_apex_rrset(qdata, ANAME_RRTYPE_ALIAS);
-	} else {
-#if ANAME_KNOT_NODE_RRSET
-		if (knotd_qdata_zone_rrset(qdata, zone, qname,
-					   ANAME_RRTYPE_ALIAS, &rr) != KNOT_EOK) {
+	if (!zone_alias_rrset(qdata, zone, qname, &rr, &no_node)) {
+		if (c == NULL) {
 			return false;
 		}
+		*target = c->target;
+		*ttl = c->ttl;
+		return true;
+	}
+#if ANAME_KNOT_NODE_RRSET
+	if (knot_rrset_empty(&rr) && no_node &&
+	    state == KNOTD_IN_STATE_NODATA) {
+		knot_dname_storage_t wild;
+		wildcard_alias_rrset(qdata, zone, qname, &rr, wild);
+		if (knot_rrset_empty(&rr)) {
+			return false;
+		}
+		return rrset_alias(m, mod, cfg_find(m, wild), &rr, target, ttl);
+	}
 #else
-		return false;
+	(void)state;
+	(void)no_node;
 #endif
-	}
-	struct seen_target *t = record_target(m, mod, &rr);
-	if (t == NULL) {
+	if (knot_rrset_empty(&rr)) {
 		return false;
 	}
-	*target = t->text;
-	*ttl = rr.ttl;
-	return true;
+	return rrset_alias(m, mod, c, &rr, target, ttl);
 }
 
 /* ------------------------------------------------------------ answering */
@@ -347,6 +584,60 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 static void count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr)
 {
 	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, 0, 1);
+}
+
+/* The library-wide counters and health verdict, refreshed by the first
+ * ALIAS query of this zone in each second (reading them takes the
+ * library's context lock, too dear for every query): the current health
+ * level is 1, the others 0.  Thread slot 0 holds them (knotc sums the
+ * slots, the others stay 0). */
+static void update_health(struct mod_aname *m, knotd_mod_t *mod)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	long last = atomic_load_explicit(&m->stats_sec, memory_order_relaxed);
+	if (now.tv_sec == last ||
+	    !atomic_compare_exchange_strong(&m->stats_sec, &last,
+					    (long)now.tv_sec)) {
+		return;
+	}
+	/* The library counts deadline hits only for waiting requests
+	 * (ANAME_STAT_TIMEOUTS), and the module never waits: resolutions
+	 * that ended unanswered = sent - answered (any rcode) - in flight. */
+	static const int ids[] = {
+		ANAME_STAT_ANSWERS_NOERROR, ANAME_STAT_ANSWERS_NODATA,
+		ANAME_STAT_ANSWERS_NXDOMAIN, ANAME_STAT_ANSWERS_SERVFAIL,
+		ANAME_STAT_ANSWERS_REFUSED, ANAME_STAT_ANSWERS_BOGUS,
+		ANAME_STAT_ANSWERS_MALFORMED, ANAME_STAT_INFLIGHT,
+		ANAME_STAT_UPSTREAM_QUERIES,
+	};
+	uint64_t st[ANAME_STAT_COUNT_] = { 0 };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++) {
+		(void)aname_stats_get(m->ctx, ids[i], &st[ids[i]]);
+	}
+	uint64_t answered = st[ANAME_STAT_ANSWERS_NOERROR] +
+			    st[ANAME_STAT_ANSWERS_NODATA] +
+			    st[ANAME_STAT_ANSWERS_NXDOMAIN];
+	uint64_t failed = st[ANAME_STAT_ANSWERS_SERVFAIL] +
+			  st[ANAME_STAT_ANSWERS_REFUSED] +
+			  st[ANAME_STAT_ANSWERS_BOGUS] +
+			  st[ANAME_STAT_ANSWERS_MALFORMED];
+	uint64_t done = answered + failed + st[ANAME_STAT_INFLIGHT];
+	knotd_mod_stats_store(mod, 0, CTR_TIMEOUTS, 0,
+			      st[ANAME_STAT_UPSTREAM_QUERIES] > done
+				      ? st[ANAME_STAT_UPSTREAM_QUERIES] - done
+				      : 0);
+	knotd_mod_stats_store(mod, 0, CTR_UPFAIL, 0, failed);
+	int level = aname_health(m->ctx, NULL);
+	if (level < ANAME_HEALTH_OK || level > ANAME_HEALTH_FAILING ||
+	    atomic_exchange_explicit(&m->health, level,
+				     memory_order_relaxed) == level) {
+		return;
+	}
+	for (int i = ANAME_HEALTH_OK; i <= ANAME_HEALTH_FAILING; i++) {
+		knotd_mod_stats_store(mod, 0, CTR_HEALTH, (uint32_t)i,
+				      i == level ? 1 : 0);
+	}
 }
 
 static knotd_in_state_t synth(const aname_result_t *res, uint16_t qtype,
@@ -391,27 +682,46 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (state != KNOTD_IN_STATE_NODATA && state != KNOTD_IN_STATE_MISS) {
 		return state;
 	}
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
-		return state;
-	}
 	/* Not after an in-zone CNAME: the chain's end is not our owner. */
 	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
 	if (qdata->name == NULL || !knot_dname_is_equal(qdata->name, qname)) {
 		return state;
 	}
-
 	struct mod_aname *m = knotd_mod_ctx(mod);
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
+		/* An owner known only from the config has no node: every
+		 * other type is NODATA there (the owner exists), never
+		 * NXDOMAIN.  Knot adds the SOA, onlinesign the proof. */
+		if (state == KNOTD_IN_STATE_MISS && cfg_find(m, qname) != NULL) {
+			qdata->rcode = KNOT_RCODE_NOERROR;
+			return KNOTD_IN_STATE_NODATA;
+		}
+		return state;
+	}
+
 	const char *target;
 	uint32_t alias_ttl;
-	if (!find_alias(m, mod, qdata, qname, &target, &alias_ttl)) {
+	if (!find_alias(m, mod, qdata, state, qname, &target, &alias_ttl)) {
 		return state;
+	}
+
+	/* An ALIAS naming its own owner has no addresses but the owner's,
+	 * which the zone lacks (else the state would be HIT): NODATA, as
+	 * resolving it would only come back here. */
+	char owner_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(owner_txt, qname, sizeof(owner_txt)) != NULL &&
+	    strcasecmp(owner_txt, target) == 0) {
+		count(mod, qdata, CTR_NODATA);
+		qdata->rcode = KNOT_RCODE_NOERROR;
+		return KNOTD_IN_STATE_NODATA;
 	}
 
 	aname_result_t *res = NULL;
 	int rc = aname_cache_lookup(m->ctx, target, qtype,
 				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
 				    &res);
+	update_health(m, mod);
 	if (rc != ANAME_OK || aname_result_status(res, qtype) != ANAME_OK) {
 		aname_result_unref(res);
 		count(mod, qdata, CTR_MISSES);
@@ -434,14 +744,31 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 /* ------------------------------------------------------------ load */
 
+static void table_free(struct alias_table *t, aname_ctx_t *ctx)
+{
+	for (size_t i = 0; i < t->n_alias; i++) {
+		aname_target_unregister(ctx, t->alias[i].target,
+					ANAME_RRTYPE_BOTH);
+		free(t->alias[i].target);
+	}
+	free(t->alias);
+	t->alias = NULL;
+	t->n_alias = 0;
+}
+
+static void latescan_stop(struct mod_aname *m);
+
 static void mod_free(struct mod_aname *m)
 {
-	for (size_t i = 0; i < m->n_alias; i++) {
-		aname_target_unregister(m->ctx, m->alias[i].target,
-					ANAME_RRTYPE_BOTH);
-		free(m->alias[i].target);
+	latescan_stop(m);
+	table_free(&m->tab, m->ctx);
+	struct alias_table *late = atomic_load(&m->late);
+	if (late != NULL) {
+		table_free(late, m->ctx);
+		free(late);
 	}
-	free(m->alias);
+	pthread_mutex_destroy(&m->late_lock);
+	pthread_cond_destroy(&m->late_cond);
 	struct seen_target *t = atomic_load(&m->seen);
 	while (t != NULL) {
 		struct seen_target *next = t->next;
@@ -465,8 +792,8 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 	knot_dname_to_str(zone, apex, sizeof(zone));
 
 	knotd_conf_t a = knotd_conf_mod(mod, MOD_ALIAS);
-	m->alias = calloc(a.count + 1, sizeof(*m->alias));
-	if (m->alias == NULL) {
+	m->tab.alias = calloc(a.count + 1, sizeof(*m->tab.alias));
+	if (m->tab.alias == NULL) {
 		knotd_conf_free(&a);
 		return KNOT_ENOMEM;
 	}
@@ -481,7 +808,7 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 			ret = KNOT_EINVAL;
 			break;
 		}
-		struct cfg_alias *c = &m->alias[m->n_alias];
+		struct cfg_alias *c = &m->tab.alias[m->tab.n_alias];
 		if (knot_dname_from_str(c->owner, owner, sizeof(c->owner)) ==
 		    NULL) {
 			knotd_mod_log(mod, LOG_ERR, "alias '%s': bad owner",
@@ -498,40 +825,209 @@ static int load_aliases(struct mod_aname *m, knotd_mod_t *mod)
 		}
 		c->owner_len = knot_dname_size(c->owner);
 		c->ttl = al.ttl;
+		if (knot_dname_from_str(c->target_wire, al.target,
+					sizeof(c->target_wire)) == NULL) {
+			ret = KNOT_EINVAL;
+			break;
+		}
+		knot_dname_to_lower(c->target_wire);
 		c->target = strdup(al.target);
 		if (c->target == NULL) {
 			ret = KNOT_ENOMEM;
 			break;
 		}
-		int rc = aname_target_register(m->ctx, c->target,
-					       ANAME_RRTYPE_BOTH);
-		if (rc != ANAME_OK) {
-			knotd_mod_log(mod, LOG_ERR,
-				      "alias '%s': cannot register target (%s)",
-				      a.multi[i].string, aname_strerror(rc));
-			free(c->target);
-			ret = KNOT_EINVAL;
-			break;
-		}
-		m->n_alias++;
+		m->tab.n_alias++;
 	}
+	m->tab.cap_alias = a.count + 1;
+	m->tab.n_config = m->tab.n_alias;
 	knotd_conf_free(&a);
-	qsort(m->alias, m->n_alias, sizeof(*m->alias), alias_cmp);
 	return ret;
 }
 
-/* Zone-file TYPE65401 at the apex: register it now so the first query is
- * already warm.  Not finding one is fine (secondary zones, no file). */
-static void preload_cb(void *arg, const knot_dname_t *target)
+/* Where file_alias_cb puts the records it is given. */
+struct file_fill {
+	knotd_mod_t *mod;
+	struct alias_table *t;
+};
+
+/* One TYPE65401 record of the zone file (preload.c). */
+static void file_alias_cb(void *arg, const knot_dname_t *owner, uint32_t ttl,
+			  const knot_dname_t *target, uint64_t line)
 {
-	knotd_mod_t *mod = arg;
-	struct mod_aname *m = knotd_mod_ctx(mod);
-	knot_dname_storage_t lower;
-	knot_dname_copy_lower(lower, target);
-	if (seen_add(m, mod, lower) != NULL) {
-		knotd_mod_log(mod, LOG_INFO, "apex ALIAS target '%s' registered",
-			      seen_find(m, lower)->text);
+	struct file_fill *ff = arg;
+	knotd_mod_t *mod = ff->mod;
+	struct alias_table *m = ff->t;
+#if !ANAME_KNOT_NODE_RRSET
+	if (owner[0] == 1 && owner[1] == '*') {
+		knotd_mod_log(mod, LOG_WARNING, "zone file line %" PRIu64
+			      ": wildcard ALIAS owners need Knot >= 3.4, "
+			      "record ignored", line);
+		return;
 	}
+#endif
+	if (m->n_alias == m->cap_alias) {
+		size_t cap = m->cap_alias * 2;
+		struct cfg_alias *a = realloc(m->alias, cap * sizeof(*a));
+		if (a == NULL) {
+			knotd_mod_log(mod, LOG_ERR, "zone file line %" PRIu64
+				      ": out of memory, ALIAS ignored", line);
+			return;
+		}
+		m->alias = a;
+		m->cap_alias = cap;
+	}
+	struct cfg_alias *c = &m->alias[m->n_alias];
+	memset(c, 0, sizeof(*c));
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_store(c->owner, owner) == 0 ||
+	    knot_dname_store(c->target_wire, target) == 0) {
+		return;
+	}
+	knot_dname_to_lower(c->owner);
+	knot_dname_to_lower(c->target_wire);
+	if (knot_dname_to_str(text, c->target_wire, sizeof(text)) == NULL ||
+	    (c->target = strdup(text)) == NULL) {
+		return;
+	}
+	c->owner_len = knot_dname_size(c->owner);
+	c->ttl = ttl;
+	c->from_file = true;
+	m->n_alias++;
+}
+
+/* Sort the table, drop owners given twice (config first, then the first
+ * record of the file), and register every target that stays. */
+static int finish_aliases(struct alias_table *m, aname_ctx_t *ctx,
+			  knotd_mod_t *mod)
+{
+	/* qsort is not stable: of several TYPE65401 records at one owner in
+	 * the file, an arbitrary one is kept (and the others logged). */
+	qsort(m->alias, m->n_alias, sizeof(*m->alias), alias_load_cmp);
+	size_t out = 0;
+	for (size_t i = 0; i < m->n_alias; i++) {
+		struct cfg_alias *c = &m->alias[i];
+		if (out > 0 && alias_cmp(&m->alias[out - 1], c) == 0) {
+			if (c->from_file) {
+				knotd_mod_log(mod, LOG_WARNING, "ALIAS owner "
+					      "with more than one target in "
+					      "the zone (or also in the config):"
+					      " one target is used, '%s' "
+					      "ignored", c->target);
+			}
+			free(c->target);
+			continue;
+		}
+		m->alias[out++] = *c;
+	}
+	m->n_alias = out;
+	for (size_t i = 0; i < m->n_alias; i++) {
+		int rc = aname_target_register(ctx, m->alias[i].target,
+					       ANAME_RRTYPE_BOTH);
+		if (rc != ANAME_OK) {
+			knotd_mod_log(mod, LOG_ERR, "ALIAS target '%s': cannot "
+				      "register (%s)", m->alias[i].target,
+				      aname_strerror(rc));
+			/* Unregister only what was registered. */
+			for (size_t j = i; j < m->n_alias; j++) {
+				free(m->alias[j].target);
+			}
+			m->n_alias = i;
+			return KNOT_EINVAL;
+		}
+	}
+	return KNOT_EOK;
+}
+
+/* ------------------------------------------------------------ late scan */
+
+/* A zone whose file does not exist at load (a secondary before its first
+ * transfer: knotd writes the file after it, zonefile-sync 0 by default)
+ * would register every target on first sight, one SERVFAIL each.  A
+ * thread looks for the file every LATESCAN_PERIOD_MS for LATESCAN_LIMIT_S
+ * and, once it is readable, registers all its ALIAS targets and publishes
+ * their table.  The file path was resolved at load: the thread touches no
+ * knotd configuration. */
+#define LATESCAN_PERIOD_MS 200
+#define LATESCAN_LIMIT_S 600
+
+/* Wait one period; false if the instance is being unloaded. */
+static bool latescan_wait(struct mod_aname *m)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += LATESCAN_PERIOD_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&m->late_lock);
+	while (!m->stopping &&
+	       pthread_cond_timedwait(&m->late_cond, &m->late_lock, &until) == 0) {
+	}
+	bool go_on = !m->stopping;
+	pthread_mutex_unlock(&m->late_lock);
+	return go_on;
+}
+
+static void *latescan_run(void *arg)
+{
+	struct mod_aname *m = arg;
+	for (unsigned i = 0; i < LATESCAN_LIMIT_S * 1000 / LATESCAN_PERIOD_MS;
+	     i++) {
+		if (!latescan_wait(m)) {
+			return NULL;
+		}
+		struct alias_table *t = calloc(1, sizeof(*t));
+		if (t == NULL || (t->alias = calloc(16, sizeof(*t->alias))) ==
+					 NULL) {
+			free(t);
+			continue;
+		}
+		t->cap_alias = 16;
+		struct file_fill ff = { .mod = m->mod, .t = t };
+		if (!aname_knot_scan_file(m->mod, m->zone_file, file_alias_cb,
+					  &ff)) {
+			free(t->alias);
+			free(t);
+			continue;
+		}
+		if (finish_aliases(t, m->ctx, m->mod) != KNOT_EOK) {
+			table_free(t, m->ctx);
+			free(t);
+			return NULL;
+		}
+		atomic_store_explicit(&m->late, t, memory_order_release);
+		knotd_mod_log(m->mod, LOG_INFO, "zone file '%s' appeared: %zu "
+			      "ALIAS owners registered", m->zone_file,
+			      t->n_alias);
+		return NULL;
+	}
+	knotd_mod_log(m->mod, LOG_NOTICE, "zone file '%s' did not appear "
+		      "within %u s; ALIAS targets are registered at first "
+		      "query", m->zone_file, LATESCAN_LIMIT_S);
+	return NULL;
+}
+
+static void latescan_start(struct mod_aname *m)
+{
+	m->late_started = pthread_create(&m->late_thr, NULL, latescan_run,
+					 m) == 0;
+	if (!m->late_started) {
+		knotd_mod_log(m->mod, LOG_WARNING, "cannot start the zone file "
+			      "watcher; ALIAS targets are registered at first "
+			      "query");
+	}
+}
+
+static void latescan_stop(struct mod_aname *m)
+{
+	if (!m->late_started) {
+		return;
+	}
+	pthread_mutex_lock(&m->late_lock);
+	m->stopping = true;
+	pthread_cond_signal(&m->late_cond);
+	pthread_mutex_unlock(&m->late_lock);
+	pthread_join(m->late_thr, NULL);
+	m->late_started = false;
 }
 
 static int aname_load(knotd_mod_t *mod)
@@ -541,11 +1037,18 @@ static int aname_load(knotd_mod_t *mod)
 		return KNOT_ENOMEM;
 	}
 	pthread_mutex_init(&m->seen_lock, NULL);
+	pthread_mutex_init(&m->late_lock, NULL);
+	pthread_cond_init(&m->late_cond, NULL);
+	atomic_init(&m->late, NULL);
+	m->mod = mod;
 	atomic_init(&m->seen, NULL);
+	atomic_init(&m->health, -1);
+	atomic_init(&m->stats_sec, 0);
 
 	struct aname_knot_settings set;
 	knotd_conf_t f, s;
 	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
+	char fbuf[MAX_UPSTREAMS][FWD_TXT];
 	f = knotd_conf_mod(mod, MOD_FORWARD);
 	s = knotd_conf_mod(mod, MOD_STUB);
 	size_t nf = f.count, ns = s.count;
@@ -556,7 +1059,7 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return KNOT_EINVAL;
 	}
-	read_settings(get_mod, mod, &set, &f, &s, fv, sv);
+	read_settings(get_mod, mod, &set, &f, &s, fv, sv, fbuf);
 	bool differs = false;
 	const char *err = NULL;
 	int rc = aname_knot_shared_acquire(&set, &m->ctx, &differs, &err);
@@ -578,8 +1081,26 @@ static int aname_load(knotd_mod_t *mod)
 	knotd_mod_ctx_set(mod, m);
 
 	int ret = load_aliases(m, mod);
-	for (uint32_t i = 0; ret == KNOT_EOK && i < 4; i++) {
-		ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+	bool have_path = false, have_file = false;
+	if (ret == KNOT_EOK) {
+		struct file_fill ff = { .mod = mod, .t = &m->tab };
+		have_path = aname_knot_zone_file(mod, m->zone_file,
+						 sizeof(m->zone_file));
+		have_file = have_path && aname_knot_scan_file(mod, m->zone_file,
+							      file_alias_cb, &ff);
+		ret = finish_aliases(&m->tab, m->ctx, mod);
+	}
+	if (ret == KNOT_EOK && have_path && !have_file) {
+		latescan_start(m);
+	}
+	for (uint32_t i = 0; ret == KNOT_EOK && i < CTR_COUNT; i++) {
+		if (i == CTR_HEALTH) {
+			ret = knotd_mod_stats_add(mod, ctr_names[i],
+						  ANAME_HEALTH_FAILING + 1,
+						  health_idx_name);
+		} else {
+			ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+		}
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, aname_answer);
@@ -589,14 +1110,16 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return ret;
 	}
-	aname_knot_preload_apex(mod, preload_cb, mod);
-	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, libaname %s",
-		      m->n_alias, aname_version(NULL));
+	aname_knot_log_attach(mod);
+	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
+		      "total registered, libaname %s", m->tab.n_config, m->tab.n_alias,
+		      aname_version(NULL));
 	return KNOT_EOK;
 }
 
 static void aname_unload(knotd_mod_t *mod)
 {
+	aname_knot_log_detach(mod);
 	struct mod_aname *m = knotd_mod_ctx(mod);
 	if (m != NULL) {
 		mod_free(m);

@@ -4,13 +4,14 @@
 
 /**
  * \file preload.c
- * \brief Apex TYPE65401 lookup in the zone file, with Knot's own scanner.
+ * \brief TYPE65401 (ALIAS) records of a zone file, with Knot's own scanner.
  *
  * The path follows knotd's rules for the zone "file" item: relative paths
  * are under "storage", the default is "%s.zone", and "%s" is the zone name
  * without its final dot.  Other "%" patterns are not expanded; such zones
  * simply rely on registration at the first query.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +21,37 @@
 #include "aname.h"
 #include "preload.h"
 
-#define MAX_APEX_TARGETS 8
-
 struct scan {
+	knotd_mod_t *mod;
 	const knot_dname_t *apex;
-	size_t n;
-	knot_dname_storage_t target[MAX_APEX_TARGETS];
+	aname_knot_preload_cb cb;
+	void *arg;
+	size_t seen;
 };
 
 static void on_record(zs_scanner_t *s)
 {
 	struct scan *sc = s->process.data;
-	if (s->r_type != ANAME_RRTYPE_ALIAS || sc->n == MAX_APEX_TARGETS ||
-	    !knot_dname_is_case_equal(s->r_owner, sc->apex)) {
+	if (s->r_type != ANAME_RRTYPE_ALIAS ||
+	    knot_dname_in_bailiwick(s->r_owner, sc->apex) < 0) {
 		return;
 	}
 	if (knot_dname_wire_check(s->r_data, s->r_data + s->r_data_length,
-				  NULL) > 0) {
-		if (knot_dname_store(sc->target[sc->n], s->r_data) > 0) {
-			sc->n++;
-		}
+				  NULL) != (int)s->r_data_length) {
+		knotd_mod_log(sc->mod, LOG_WARNING, "zone file line %" PRIu64
+			      ": TYPE65401 rdata is not one uncompressed name, "
+			      "ignored", s->line_counter);
+		return;
 	}
+	if (++sc->seen > ANAME_KNOT_MAX_FILE_ALIASES) {
+		if (sc->seen == ANAME_KNOT_MAX_FILE_ALIASES + 1) {
+			knotd_mod_log(sc->mod, LOG_ERR, "more than %u ALIAS "
+				      "records in the zone file; the rest are "
+				      "ignored", ANAME_KNOT_MAX_FILE_ALIASES);
+		}
+		return;
+	}
+	sc->cb(sc->arg, s->r_owner, s->r_ttl, s->r_data, s->line_counter);
 }
 
 /* Expand knotd's file pattern; false for patterns we do not handle. */
@@ -83,8 +94,7 @@ static bool zone_path(const char *pattern, const char *storage,
 	return true;
 }
 
-void aname_knot_preload_apex(knotd_mod_t *mod, aname_knot_preload_cb cb,
-			     void *arg)
+bool aname_knot_zone_file(knotd_mod_t *mod, char *path, size_t len)
 {
 	const knot_dname_t *apex = knotd_mod_zone(mod);
 	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -98,33 +108,37 @@ void aname_knot_preload_apex(knotd_mod_t *mod, aname_knot_preload_cb cb,
 	if (pattern == NULL || pattern[0] == '\0') {
 		pattern = "%s.zone";
 	}
-	char path[4096];
-	if (!zone_path(pattern, storage.single.string, zone, path,
-		       sizeof(path))) {
-		knotd_mod_log(mod, LOG_DEBUG, "zone file pattern '%s' not "
-			      "expanded; apex ALIAS registered at first query",
-			      pattern);
-		return;
+	if (!zone_path(pattern, storage.single.string, zone, path, len)) {
+		knotd_mod_log(mod, LOG_NOTICE, "zone file pattern '%s' not "
+			      "expanded; ALIAS records in zone data are "
+			      "registered at first query", pattern);
+		return false;
 	}
+	return true;
+}
 
-	struct scan sc = { .apex = apex };
+bool aname_knot_scan_file(knotd_mod_t *mod, const char *path,
+			  aname_knot_preload_cb cb, void *arg)
+{
+	const knot_dname_t *apex = knotd_mod_zone(mod);
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(zone, apex, sizeof(zone));
+	struct scan sc = { .mod = mod, .apex = apex, .cb = cb, .arg = arg };
 	zs_scanner_t *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		return;
+		return false;
 	}
+	bool ok = false;
 	if (zs_init(s, zone, KNOT_CLASS_IN, 3600) == 0) {
 		if (zs_set_input_file(s, path) == 0 &&
 		    zs_set_processing(s, on_record, NULL, &sc) == 0) {
+			/* knotd reports syntax errors itself when it loads the
+			 * zone; the scan just skips what it cannot parse. */
 			(void)zs_parse_all(s);
-		} else {
-			knotd_mod_log(mod, LOG_DEBUG, "zone file '%s' not "
-				      "readable; apex ALIAS registered at "
-				      "first query", path);
+			ok = true;
 		}
 		zs_deinit(s);
 	}
 	free(s);
-	for (size_t i = 0; i < sc.n; i++) {
-		cb(arg, sc.target[i]);
-	}
+	return ok;
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logsink.h"
 #include "shared.h"
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,6 +67,15 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 			return rc;
 		}
 	}
+	if (s->trust_anchor_file != NULL && s->trust_anchor_file[0] != '\0') {
+		rc = aname_config_set_trust_anchor_file(cfg,
+							s->trust_anchor_file);
+		if (rc != ANAME_OK) {
+			*err = errf("bad trust-anchor-file", s->trust_anchor_file,
+				    rc);
+			return rc;
+		}
+	}
 	rc = aname_config_set_timeout_ms(cfg, s->timeout_ms);
 	if (rc != ANAME_OK) {
 		*err = errf("bad timeout", "", rc);
@@ -78,9 +88,14 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 		*err = errf("bad stale-ttl/max-stale", "", rc);
 		return rc;
 	}
-	rc = aname_config_set_cache(cfg, s->cache_size, 0, 86400, 3600);
+	rc = aname_config_set_cache(cfg, s->cache_size, s->min_ttl, s->max_ttl,
+				    s->max_neg_ttl);
 	if (rc != ANAME_OK) {
-		*err = errf("bad cache-size", "", rc);
+		snprintf(err_buf, sizeof(err_buf),
+			 "bad cache-size/min-ttl/max-ttl/max-neg-ttl (%zu/%u/%u/%u): "
+			 "need min-ttl <= max-ttl and max-neg-ttl <= max-ttl",
+			 s->cache_size, s->min_ttl, s->max_ttl, s->max_neg_ttl);
+		*err = err_buf;
 		return rc;
 	}
 	return ANAME_OK;
@@ -89,7 +104,9 @@ int aname_knot_settings_apply(const struct aname_knot_settings *s,
 /* Canonical text of the settings, for "same upstream?" comparisons. */
 static char *settings_sig(const struct aname_knot_settings *s)
 {
-	size_t len = 128;
+	size_t len = 128 + (s->trust_anchor_file != NULL
+				    ? strlen(s->trust_anchor_file)
+				    : 0);
 	for (size_t i = 0; i < s->n_forward; i++) {
 		len += strlen(s->forward[i]) + 1;
 	}
@@ -100,9 +117,14 @@ static char *settings_sig(const struct aname_knot_settings *s)
 	if (sig == NULL) {
 		return NULL;
 	}
-	size_t off = (size_t)snprintf(sig, len, "t=%u s=%u m=%u c=%zu f=",
+	size_t off = (size_t)snprintf(sig, len,
+				      "t=%u s=%u m=%u c=%zu ttl=%u-%u/%u ta=%s f=",
 				      s->timeout_ms, s->stale_ttl,
-				      s->max_stale, s->cache_size);
+				      s->max_stale, s->cache_size, s->min_ttl,
+				      s->max_ttl, s->max_neg_ttl,
+				      s->trust_anchor_file != NULL
+					      ? s->trust_anchor_file
+					      : "");
 	for (size_t i = 0; i < s->n_forward; i++) {
 		off += (size_t)snprintf(sig + off, len - off, "%s,",
 					s->forward[i]);
@@ -125,6 +147,11 @@ static int create(const struct aname_knot_settings *s, aname_ctx_t **out,
 	int rc = aname_knot_settings_apply(s, cfg, err);
 	if (rc == ANAME_OK) {
 		rc = aname_config_set_thread(cfg, 1);
+	}
+	if (rc == ANAME_OK) {
+		/* Into knotd's log (logsink.c); knotd's own log config filters. */
+		rc = aname_config_set_log(cfg, ANAME_LOG_INFO, aname_knot_log_cb,
+					  NULL);
 	}
 	if (rc == ANAME_OK) {
 		rc = aname_ctx_new(out, cfg);

@@ -30,6 +30,10 @@ struct aname_knot_settings {
 	uint32_t stale_ttl;    /**< TTL on stale answers. */
 	uint32_t max_stale;    /**< Serve stale this long past expiry. */
 	size_t cache_size;     /**< Cache entries. */
+	const char *trust_anchor_file; /**< NULL/"": no DNSSEC validation. */
+	uint32_t min_ttl;      /**< TTL floor of cached positive answers. */
+	uint32_t max_ttl;      /**< TTL cap (>= min_ttl). */
+	uint32_t max_neg_ttl;  /**< NXDOMAIN/NODATA TTL cap (<= max_ttl). */
 };
 
 /**

@@ -10,9 +10,9 @@
 -- UeberBackends (zone-cache refresh, API, pdnsutil).
 --
 -- Query path rule: dns_lookup() never waits.  It reads libaname's cache with
--- ANAME_LOOKUP_FETCH|ANAME_LOOKUP_STALE; a miss serves the owner without
--- address records *now* (NODATA for A/AAAA) and the library refreshes in its
--- own thread.  Every ALIAS target is registered at load, so misses only
+-- ANAME_LOOKUP_FETCH|ANAME_LOOKUP_STALE; a miss answers SERVFAIL *now*
+-- (never NODATA, which resolvers would cache) and the library refreshes in
+-- its own thread.  Every ALIAS target is registered at load, so misses only
 -- happen before the first answer ever arrived or after max-stale expired.
 --
 -- Configuration is a Lua table in the global ANAME, set by a small file that
@@ -20,13 +20,13 @@
 --
 --   ANAME = {
 --     library  = "/usr/local/lib/libaname.so.0",
---     helper   = "/usr/local/lib/libaname-pdns.so",  -- false: no sharing
+--     helper   = "/usr/local/lib/libaname/libaname-pdns.so",  -- false: no sharing
 --     forwarders = { "127.0.0.1@53" },
 --     stubs    = { ["example.net."] = { "192.0.2.53" } },
 --     timeout_ms = 1500,
 --     zones    = { ["alias.test."] = "/etc/powerdns/alias.test.zone" },
 --   }
---   dofile("/usr/local/share/libaname/aname-lua2.lua")
+--   dofile("/usr/local/share/libaname/powerdns/aname-lua2.lua")
 
 local ffi = require("ffi")
 
@@ -305,6 +305,7 @@ int aname_stats_get(aname_ctx_t *ctx, int stat, uint64_t *value);
 
 int aname_pdns_ctx_acquire(const char *key, const aname_config_t *cfg, aname_ctx_t **out);
 void aname_pdns_ctx_release(aname_ctx_t *ctx);
+int aname_pdns_metrics_listen(aname_ctx_t *ctx, const char *ip, unsigned port);
 
 const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 int poll(void *fds, unsigned long nfds, int timeout);
@@ -318,7 +319,8 @@ local lib = ffi.load(conf.library or "libaname.so.0")
 local helper = nil
 if conf.helper ~= false then
 	-- Loaded after libaname, so its DT_NEEDED libaname.so.0 is this one.
-	helper = ffi.load(conf.helper or "libaname-pdns.so")
+	-- The default is the installed path (make install writes $(LIBDIR)).
+	helper = ffi.load(conf.helper or "/usr/local/lib/libaname/libaname-pdns.so")
 end
 
 local function check(rc, what)
@@ -396,6 +398,17 @@ do
 		release = lib.aname_ctx_free
 	end
 	ctx = out[0]
+	-- /metrics and /health of the process's context (as aname-resolverd's),
+	-- on "IP@PORT"; the helper listens once for all states.
+	if conf.metrics then
+		local ip, port = tostring(conf.metrics):match("^%[?([^%]@]+)%]?@(%d+)$")
+		if not ip or not helper then
+			error("aname-lua2: metrics = \"" .. tostring(conf.metrics) ..
+				"\": want \"IP@PORT\", and the helper (not helper = false)")
+		end
+		check(helper.aname_pdns_metrics_listen(ctx, ip, tonumber(port)),
+			"metrics " .. conf.metrics .. " (address in use?)")
+	end
 	_ANAME_GUARD = ffi.gc(ffi.new("char[1]"), function()
 		for target in pairs(registered) do
 			lib.aname_target_unregister(ctx, target, RR_BOTH)
@@ -436,11 +449,24 @@ local function load_zone(id, name, path)
 				if r.name ~= name or z.serial then
 					error(r.line .. ": SOA must appear once, at the apex")
 				end
-				local serial = r.content:match("^%S+%s+%S+%s+(%d+)")
-				if not serial then
-					error(r.line .. ": malformed SOA")
+				-- pdns itself reads the timers as plain numbers only and
+				-- would SERVFAIL every query of the zone: hand it seconds.
+				local f = {}
+				for w in r.content:gmatch("%S+") do
+					f[#f + 1] = w
 				end
-				z.serial = tonumber(serial)
+				if #f ~= 7 or not f[3]:match("^%d+$") then
+					error(r.line .. ": malformed SOA (want: mname rname serial refresh retry expire minimum)")
+				end
+				for k = 4, 7 do
+					local v = ttl_value(f[k])
+					if not v or v > 2147483647 then
+						error(r.line .. ": SOA timer '" .. f[k] .. "' is neither seconds nor a BIND duration (1w2d3h4m5s)")
+					end
+					f[k] = tostring(v)
+				end
+				r.content = table.concat(f, " ")
+				z.serial = tonumber(f[3])
 			end
 			local rr = {
 				name = node.dn, type = r.type, ttl = r.ttl,
@@ -525,16 +551,18 @@ local addrbuf = ffi.new("uint8_t[16]")
 local textbuf = ffi.new("char[64]")
 local resbox = ffi.new("aname_result_t *[1]")
 
--- Append the synthesized records of one type to out; a miss or a failure
--- appends nothing (the owner is then served without addresses).
+-- Append the synthesized records of one type to out.  Returns false on a
+-- miss (nothing usable, fresh or stale): then nothing is appended.  A target
+-- that answered NXDOMAIN/NODATA is usable, with no addresses.
 local function synth(out, node, rrtype, tname)
 	local a = node.alias
 	local rc = lib.aname_cache_lookup(ctx, a.target, rrtype, LOOKUP, resbox)
 	if rc ~= 0 then
-		return
+		return false
 	end
 	local res = resbox[0]
-	if lib.aname_result_status(res, rrtype) == 0 then
+	local usable = lib.aname_result_status(res, rrtype) == 0
+	if usable then
 		local n = tonumber(lib.aname_result_count(res, rrtype))
 		if n > 0 then
 			local ttl = lib.aname_synth_ttl(res, rrtype, a.ttl)
@@ -554,6 +582,7 @@ local function synth(out, node, rrtype, tname)
 		end
 	end
 	lib.aname_result_unref(res)
+	return usable
 end
 
 for _, z in ipairs(zones) do
@@ -579,7 +608,19 @@ end
 
 -- --------------------------------------------------------- pdns interface
 
-function dns_lookup(qtype, qname, domain_id, _ctx)
+-- A miss must not look like NODATA: resolvers would cache that empty
+-- answer for the SOA minimum.  Raising an error makes pdns answer SERVFAIL
+-- (pdns logs the message) and caches nothing.  Only for client queries
+-- (pdns passes their source address in ctx): pdns's own lookups (the SOA
+-- fetch of every query, AXFR) keep working during a miss.  pdns asks the
+-- backend for ANY whatever the client asked, so while the target misses
+-- (before its first answer, or past max-stale) every type at that owner is
+-- SERVFAIL.
+local function miss(qname)
+	error("ALIAS target of " .. qname .. " not resolved yet (or past max-stale): SERVFAIL", 0)
+end
+
+function dns_lookup(qtype, qname, domain_id, qctx)
 	local name = qname:toString():lower()
 	local z = zones[domain_id]
 	if not z or (name ~= z.name and name:sub(-(#z.name + 1)) ~= "." .. z.name) then
@@ -599,21 +640,27 @@ function dns_lookup(qtype, qname, domain_id, _ctx)
 		end
 		return node.by_type[t] or EMPTY
 	end
+	local client = qctx ~= nil and next(qctx) ~= nil
 	if t == "ANY" then
 		local out = {}
 		for i, rr in ipairs(node.static) do
 			out[i] = rr
 		end
 		local n = #out
-		synth(out, node, RR_A, "A")
-		synth(out, node, RR_AAAA, "AAAA")
+		local a4 = synth(out, node, RR_A, "A")
+		local a6 = synth(out, node, RR_AAAA, "AAAA")
+		if client and not (a4 and a6) then
+			miss(name)
+		end
 		if #out == n then
 			out[n + 1] = node.alias_rr
 		end
 		return out
 	elseif t == "A" or t == "AAAA" then
 		local out = {}
-		synth(out, node, t == "A" and RR_A or RR_AAAA, t)
+		if not synth(out, node, t == "A" and RR_A or RR_AAAA, t) and client then
+			miss(name)
+		end
 		return out
 	end
 	return node.by_type[t] or EMPTY

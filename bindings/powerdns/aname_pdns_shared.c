@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "aname.h"
+#include "aname_pdns_http.h"
 
 #define PDNS_API __attribute__((visibility("default")))
 
@@ -28,6 +29,7 @@ typedef struct shared {
 	char *key;
 	aname_ctx_t *ctx;
 	unsigned refs;
+	struct aname_pdns_http *http; /* /metrics, /health; NULL: none */
 } shared_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,6 +38,8 @@ static shared_t *head;
 PDNS_API int aname_pdns_ctx_acquire(const char *key, const aname_config_t *cfg,
 				    aname_ctx_t **out);
 PDNS_API void aname_pdns_ctx_release(aname_ctx_t *ctx);
+PDNS_API int aname_pdns_metrics_listen(aname_ctx_t *ctx, const char *ip,
+				       unsigned port);
 
 /*
  * Return the context for \a key, creating it from \a cfg on first use.
@@ -102,8 +106,37 @@ void aname_pdns_ctx_release(aname_ctx_t *ctx)
 	}
 	pthread_mutex_unlock(&lock);
 	if (victim != NULL) {
+		aname_pdns_http_stop(victim->http);
 		aname_ctx_free(victim->ctx);
 		free(victim->key);
 		free(victim);
 	}
+}
+
+/*
+ * Serve /metrics and /health of a shared context on ip:port.  Every Lua
+ * state calls this after acquiring the context; the first call listens,
+ * the others find it listening.  The endpoint lives until the context is
+ * freed (its last release).
+ * \return 0 (listening now or already), or a library status.
+ */
+int aname_pdns_metrics_listen(aname_ctx_t *ctx, const char *ip,
+			      unsigned port)
+{
+	if (ctx == NULL || ip == NULL) {
+		return ANAME_EINVAL;
+	}
+	int rc = ANAME_EINVAL;
+	pthread_mutex_lock(&lock);
+	for (shared_t *s = head; s != NULL; s = s->next) {
+		if (s->ctx == ctx) {
+			rc = s->http != NULL
+				     ? ANAME_OK
+				     : aname_pdns_http_start(ctx, ip, port,
+							     &s->http);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
 }

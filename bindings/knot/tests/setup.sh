@@ -6,6 +6,11 @@
 # defines the query helpers.  Every server is stopped by PID on exit, pass or
 # fail.  Waits poll a condition with a deadline; nothing sleeps blindly.
 # Expects B (build dir) to be set and the current directory to be the repo.
+# A test may add nsd zones (NSD_EXTRA_ZONES: nsd.conf "zone:" stanzas),
+# knotd zones (KNOT_EXTRA_ZONES: items of knot.conf's "zone:" list) and
+# mod-aname stubs: a function knot_extra_stubs, if defined, is called once
+# the ports are chosen and prints '"ZONE=ADDR", ' items.  KNOT_EXTRA_CONF
+# adds top-level knot.conf sections (e.g. remote:).
 ROOT=$(pwd)
 HERE=$ROOT/bindings/knot/tests
 MOD=${ANAME_KNOT_MOD:-$ROOT/$B/bindings/knot/mod_aname.so}
@@ -60,6 +65,21 @@ CLOSED_PORT=$3 # nothing listens: the guard stub for "." answers nothing
 
 # ---------------------------------------------------------------- servers
 mkdir -p "$T/nsd" "$T/run" "$T/db" "$T/zones"
+# Two DNSSEC-signed upstream zones for the trust-anchor tests: secure.test
+# validates, bogus.test is altered after signing (its RRSIGs no longer
+# match).  Their DS records are the module's trust anchors.
+for z in secure bogus; do
+	printf '$ORIGIN %s.test.\n$TTL 300\n@ IN SOA ns1 h 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.%s\n' \
+		$z $([ $z = secure ] && echo 10 || echo 66) > "$T/nsd/$z.test.zone"
+	(cd "$T/nsd" && k=$(ldns-keygen -a ECDSAP256SHA256 -k $z.test) &&
+		ldns-signzone $z.test.zone "$k" && cat "$k.ds" >> "$T/anchors" &&
+		rm -f "$k.private") || die "signing $z.test with ldns-keygen/ldns-signzone"
+done
+sed -i 's/192\.0\.2\.66/192.0.2.67/' "$T/nsd/bogus.test.zone.signed"
+# A test may write zone files into $T first (function before_servers).
+if command -v before_servers >/dev/null 2>&1; then
+	before_servers
+fi
 cat > "$T/nsd/nsd.conf" <<EOF
 server:
 	ip-address: 127.0.0.1@$NSD_PORT
@@ -84,6 +104,13 @@ zone:
 zone:
 	name: other.test
 	zonefile: "$FIX/other.test.zone"
+zone:
+	name: secure.test
+	zonefile: "$T/nsd/secure.test.zone.signed"
+zone:
+	name: bogus.test
+	zonefile: "$T/nsd/bogus.test.zone.signed"
+${NSD_EXTRA_ZONES:-}
 EOF
 /usr/sbin/nsd -d -c "$T/nsd/nsd.conf" &
 NSD_PID=$!
@@ -109,6 +136,16 @@ BH_PORT=$(cat "$T/bh.port")
 
 cp "$HERE/zones/knot.test.zone" "$HERE/zones/signed.test.zone" "$T/zones/"
 STALE_TTL=7
+KNOT_EXTRA_STUBS=
+# TTL cap options of both ids; test_hosts.sh keeps the library defaults.
+KNOT_TTL_OPTS=${KNOT_TTL_OPTS-"    max-ttl: 100
+    max-neg-ttl: 60"}
+KNOT_TTL_OPTS="$KNOT_TTL_OPTS
+    trust-anchor-file: \"$T/anchors\""
+if command -v knot_extra_stubs >/dev/null 2>&1; then
+	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
+fi
+KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", \"secure.test=127.0.0.1@$NSD_PORT\", \"bogus.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -126,10 +163,19 @@ module:
     file: "$MOD"
 mod-aname:
   - id: default
-    stub: [ "example.test=127.0.0.1@$NSD_PORT", "other.test=127.0.0.1@$NSD_PORT", "blackhole.test=127.0.0.1@$BH_PORT", ".=127.0.0.1@$CLOSED_PORT" ]
+    stub: [ $KNOT_STUBS ]
     timeout: 3000
     stale-ttl: $STALE_TTL
-    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test." ]
+${KNOT_TTL_OPTS}
+    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test." ]
+  # Same upstream settings as "default" (one shared resolver), no aliases:
+  # for zones that bring their own ALIAS records.
+  - id: zonedata
+    stub: [ $KNOT_STUBS ]
+    timeout: 3000
+    stale-ttl: $STALE_TTL
+${KNOT_TTL_OPTS}
+${KNOT_EXTRA_CONF:-}
 template:
   - id: default
     storage: "$T/zones"
@@ -140,6 +186,7 @@ zone:
   - domain: signed.test
     file: "$T/zones/signed.test.zone"
     module: [ mod-aname/default, mod-onlinesign ]
+${KNOT_EXTRA_ZONES:-}
 EOF
 
 KNOTC="/usr/sbin/knotc -c $T/knot.conf -s $T/run/knot.sock"

@@ -42,7 +42,7 @@ wait_for 2000 answered www2.knot.test A "$WWW4"
 out=$(ask www2.knot.test A)
 check "non-apex config ALIAS A" [ "$(addrs "$out" A)" = "$WWW4" ]
 t=$(ttl "$out" A)
-check "non-apex: default ALIAS TTL 300 caps the TTL (got $t)" in_range "$t" 1 300
+check "non-apex: ALIAS 300, target 300, max-ttl 100 caps the TTL (got $t)" in_range "$t" 1 100
 out=$(ask WWW2.Knot.Test AAAA)
 check "non-apex AAAA, mixed-case query" [ "$(addrs "$out" AAAA)" = "$WWW6" ]
 
@@ -61,7 +61,7 @@ t=$(ttl "$(ask abs.knot.test A)" A)
 check "absolute owner with TTL 120 (got $t)" in_range "$t" 1 120
 
 nodata_ok() {
-	o=$(ask "$1" "$2")
+	o=$(ask "$@")
 	[ "$(status "$o")" = NOERROR ] && [ -z "$(section ANSWER "$o")" ] && has_auth_soa "$o"
 }
 wait_for 2000 nodata_ok nodata.knot.test A
@@ -72,6 +72,12 @@ wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
 check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+# Issue 15 item 3: a config-only owner has no node, yet it exists: every
+# other type is NODATA with the SOA, with or without DO.
+for t in MX TXT ANY TYPE65401; do
+	check "config owner www2, $t: NODATA with SOA (not NXDOMAIN)" nodata_ok www2.knot.test $t
+	check "config owner www2, $t with DO: NODATA with SOA" nodata_ok www2.knot.test $t +dnssec
+done
 out=$(ask elsewhere.other.zone. A)
 check "alias owner outside the zone is not served" [ "$(status "$out")" = REFUSED ]
 
@@ -126,14 +132,42 @@ check "onlinesign: apex A RRSIG validates with the zone DNSKEY" signed_ok signed
 check "onlinesign: apex AAAA RRSIG validates" signed_ok signed.test AAAA
 wait_for 2000 answered www2.signed.test A "$WWW4"
 check "onlinesign: relative config owner applies to signed.test too, signed" signed_ok www2.signed.test A
+# Issue 15 item 3 under onlinesign: NODATA at a config-only owner carries
+# the SOA and an NSEC proof, both signed.
+out=$(ask www2.signed.test MX +dnssec)
+auth_types=$(section AUTHORITY "$out" | awk '{ print $4 }' | sort | tr '\n' ' ')
+nsec=$(section AUTHORITY "$out" | awk '$4 == "NSEC"' | head -n 1)
+check "onlinesign: the NSEC is at the owner and does not list MX" \
+	sh -c "echo '$nsec' | awk '{ exit !(tolower(\$1) == \"www2.signed.test.\") }' && ! echo '$nsec' | grep -qw MX"
+check "onlinesign: config owner MX is NODATA with SOA, NSEC and RRSIGs ($auth_types)" \
+	sh -c "[ '$(status "$out")' = NOERROR ] && [ -z '$(section ANSWER "$out")' ] && echo '$auth_types' | grep -q 'NSEC ' && echo '$auth_types' | grep -q 'RRSIG RRSIG' && echo '$auth_types' | grep -q 'SOA'"
+# Issue 15 item 7: targets validated against trust-anchor-file.  A bogus
+# target is never answered, so onlinesign cannot sign a forged address.
+wait_for 3000 answered sec.signed.test A 192.0.2.10
+check "trust anchor: validated target answered (sec -> www.secure.test)" answered sec.signed.test A 192.0.2.10
+check "trust anchor: validated answer signed by onlinesign" signed_ok sec.signed.test A
+out=$(ask bog.signed.test A +dnssec)
+check "trust anchor: bogus target gives SERVFAIL under onlinesign ($(status "$out"))" [ "$(status "$out")" = SERVFAIL ]
+check "trust anchor: no forged address in the answer" [ -z "$(section ANSWER "$out")" ]
+check "trust anchor: bogus target SERVFAIL in the unsigned zone too" [ "$(status "$(ask bog.knot.test A)")" = SERVFAIL ]
 
 # ---------------------------------------------------------------- stats
+# refused.test is a stub to nsd, which does not serve it: REFUSED.
+check "target answered REFUSED upstream: SERVFAIL" [ "$(status "$(ask refused.knot.test A)")" = SERVFAIL ]
 $KNOTC zone-stats knot.test >"$T/stats.out" 2>&1
 stat() { sed -n "s/.*mod-aname\.$1 *= *\([0-9]*\).*/\1/p" "$T/stats.out" | head -n 1; }
 h=$(stat hits); m=$(stat misses); n=$(stat nodata)
 check "knotc zone-stats: hits counted (${h:-none})" [ "${h:-0}" -gt 0 ]
 check "knotc zone-stats: misses counted (${m:-none})" [ "${m:-0}" -gt 0 ]
 check "knotc zone-stats: nodata counted (${n:-none})" [ "${n:-0}" -gt 0 ]
+to=$(stat resolver-unanswered)
+check "knotc zone-stats: resolver-unanswered counts the hung target's timeouts (${to:-none})" [ "${to:-0}" -gt 0 ]
+rf=$(stat resolver-failures)
+check "knotc zone-stats: resolver-failures counts nsd's REFUSED for refused.test (${rf:-none})" [ "${rf:-0}" -gt 0 ]
+health_ones=$(grep -c 'mod-aname\.health\[[a-z]*\] *= *1' "$T/stats.out")
+check "knotc zone-stats: exactly one health level is 1 ($(grep 'mod-aname\.health' "$T/stats.out" | tr -s ' ' | tr '\n' ' '))" [ "$health_ones" -eq 1 ]
+check "library log routed into knotd's log (hung target's timeout)" \
+	grep -q "libaname: resolving x.blackhole.test.*no answer within" "$T/knot.log"
 
 # ---------------------------------------------------------------- reload
 $KNOTC zone-reload knot.test >"$T/reload.out" 2>&1
@@ -175,11 +209,30 @@ check "conf-check rejects a bad alias TTL" \
 check "conf-check rejects a duplicate owner" \
 	badconf '    alias: [ "a x.test.", "A y.test." ]' 'given twice'
 check "conf-check rejects a bad forwarder" \
-	badconf '    forward: "not-an-ip@53"' "bad forward 'not-an-ip@53'"
+	badconf '    forward: "not-an-ip@53"' "bad forward 'not-an-ip@53': not an IP address"
+check "conf-check rejects a forwarder port out of range (Knot's address type)" \
+	badconf '    forward: "192.0.2.1@99999"' "value is out of range"
+goodconf() { # goodconf 'YAML lines of the mod-aname section'
+	printf 'module:\n  - id: mod-aname\n    file: "%s"\nmod-aname:\n  - id: default\n%s\n' \
+		"$MOD" "$1" > "$T/good.conf"
+	/usr/sbin/knotc -c "$T/good.conf" conf-check >"$T/good.out" 2>&1
+}
+check "conf-check accepts IPv4 and IPv6 forwarders, with and without port" \
+	goodconf '    forward: [ "192.0.2.53", "2001:db8::53@5353", "127.0.0.1@5300" ]'
 check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
 check "conf-check rejects an out-of-range timeout" \
 	badconf '    timeout: 5' 'timeout'
+check "conf-check rejects min-ttl above max-ttl" \
+	badconf '    min-ttl: 2h
+    max-ttl: 1h' 'need min-ttl <= max-ttl'
+check "conf-check rejects max-neg-ttl above max-ttl" \
+	badconf '    max-neg-ttl: 2h
+    max-ttl: 1h' 'max-neg-ttl <= max-ttl'
+check "conf-check rejects a missing trust-anchor-file" \
+	badconf '    trust-anchor-file: "/nonexistent/anchors"' "bad trust-anchor-file '/nonexistent/anchors'"
+check "conf-check rejects a wildcard alias owner" \
+	badconf '    alias: "*.w www.example.test."' 'wildcard owners are not supported'
 
 check "knotd did not crash" kill -0 "$KNOT_PID"
 echo "$PASS passed, $FAIL failed"

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""bench-powerdns: PowerDNS 4.7.3 built-in ALIAS with resolver= a plain
+"""bench-powerdns: PowerDNS (4.7 on Debian 12, 4.9 on 13) built-in ALIAS with resolver= a plain
 unbound versus resolver= aname-resolverd, plus the lua2 + libaname path.
 
 All in one run, on loopback, with dnsperf:
@@ -34,6 +34,13 @@ RUN_S = 10
 LONG_S = 60
 NOISE_QPS = 1000
 
+
+def pdns_version():
+    """The pdns_server version, e.g. 4.9.18 (--version prints to stderr)."""
+    r = subprocess.run([pdnsenv.PDNS_SERVER, "--version"], capture_output=True,
+                       text=True, timeout=30)
+    m = re.search(r"PowerDNS Authoritative Server (\S+)", r.stdout + r.stderr)
+    return m.group(1) if m else "(unknown version)"
 
 def dnsperf(port, qfile, seconds, extra=(), stats_every=None):
     argv = [DNSPERF, "-s", "127.0.0.1", "-p", str(port), "-d", qfile,
@@ -195,7 +202,7 @@ def main():
 def write(path, r):
     L = []
     add = L.append
-    add("# PowerDNS 4.7.3 + libaname (bench-powerdns)\n")
+    add("# PowerDNS %s + libaname (bench-powerdns)\n" % pdns_version())
     add("Load average when the run started: %s.\n" % r.get("load", "?"))
     add("One run on this machine (2 cores; dnsperf, pdns, the resolvers and "
         "nsd share them: compare configurations, not capacities). "

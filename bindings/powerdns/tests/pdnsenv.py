@@ -337,23 +337,27 @@ class Env:
                 "loglevel=4",
             ] + list(lines)) + "\n")
 
-    def lua2_conf(self, stubs, helper=True, extra=""):
-        """The operator's lua2-filename file: the ANAME table + dofile."""
+    def lua2_conf(self, stubs, helper=True, extra="", zones=None):
+        """The operator's lua2-filename file: the ANAME table + dofile.
+        zones: {name: file}, default pdns.test."""
         path = self.path("aname-conf-%d.lua" % len(os.listdir(self.dir)))
         stub_lines = "".join('    ["%s"] = { "%s" },\n' % (z, a)
                              for z, a in stubs)
+        zones = zones or {ZONE: ZONE_FILE}
+        zone_items = ", ".join('["%s"] = "%s"' % (z, f)
+                               for z, f in zones.items())
         with open(path, "w") as f:
             f.write('ANAME = {\n'
                     '  library = "%s",\n'
                     '  helper = %s,\n'
                     '  timeout_ms = 500,\n'
                     '  stubs = {\n%s  },\n'
-                    '  zones = { ["%s"] = "%s" },\n%s'
+                    '  zones = { %s },\n%s'
                     '}\n'
                     'dofile("%s")\n'
                     % (require(LIBANAME),
                        '"%s"' % require(HELPER) if helper else "false",
-                       stub_lines, ZONE, ZONE_FILE, extra, LUA_SCRIPT))
+                       stub_lines, zone_items, extra, LUA_SCRIPT))
         return path
 
 

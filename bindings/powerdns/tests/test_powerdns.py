@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""PowerDNS 4.7.3 + libaname, against real servers on loopback.
+"""PowerDNS (4.7.3 on Debian 12, 4.9.18 on 13) + libaname, against real servers on loopback.
 
 Topology (every server on 127.0.0.1, free high ports):
 
@@ -12,6 +12,7 @@ Topology (every server on 127.0.0.1, free high ports):
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import dns.dnssec
@@ -80,7 +81,9 @@ def lua2(up):
     env = pdnsenv.Env("lua2")
     try:
         env.www_before = up.counting.count("www.example.test.", "A")
-        conf = env.lua2_conf(up.stubs)
+        env.metrics_port = pdnsenv.free_port()
+        conf = env.lua2_conf(up.stubs, extra='  metrics = "127.0.0.1@%d",\n'
+                             % env.metrics_port)
         env.port = env.pdns("pdns-lua2", [
             "launch=lua2",
             "lua2-filename=" + conf,
@@ -210,15 +213,38 @@ class TestLua2:
             assert any(rr.rdtype == dns.rdatatype.SOA for rr in r.authority)
 
     def test_silent_target_never_blocks(self, lua2):
-        # A miss is answered at once without addresses (documented choice);
-        # the library keeps trying in its own thread.
-        for _ in range(3):
+        # A miss is answered at once with SERVFAIL, never NODATA (issue 15
+        # item 10: resolvers would cache an empty answer); the library keeps
+        # trying in its own thread.
+        # ANY over TCP: pdns answers UDP ANY with TC (any-to-tcp).
+        for rdtype, tcp in (("A", False), ("AAAA", False), ("A", True), ("ANY", True)):
             t0 = time.monotonic()
-            r = ok(query(lua2.port, "silent." + ZONE, "A", timeout=2))
+            r = query(lua2.port, "silent." + ZONE, rdtype, tcp=tcp, timeout=2)
+            assert r is not None, "no answer at all"
             assert time.monotonic() - t0 < 0.3
+            assert r.rcode() == dns.rcode.SERVFAIL, (rdtype, tcp, dns.rcode.to_text(r.rcode()))
             assert not r.answer
+        # Other names of the zone, and its SOA, are unaffected.
+        ok(query(lua2.port, ZONE, "SOA"))
         r = ok(query(lua2.port, ZONE, "A"))
         assert addresses(r, ZONE, "A")[0] == WWW
+
+    def test_live_metrics_and_health(self, lua2):
+        # Issue 15 item 12: the lua2 path serves what aname-resolverd does.
+        # (pdns's packet cache answers repeats itself, so count only that
+        # the lookups made so far reached this process's context.)
+        ok(query(lua2.port, "v6." + ZONE, "AAAA"))
+        assert metric(lua2.metrics_port, "aname_hits_fresh_total") > 0
+        assert metric(lua2.metrics_port, "aname_requests_total") > 0
+        assert metric(lua2.metrics_port, "aname_registered") >= 3
+        assert metric(lua2.metrics_port, "aname_health") is not None
+        body = urllib.request.urlopen("http://127.0.0.1:%d/health"
+                                      % lua2.metrics_port, timeout=2).read()
+        assert body.split()[0] in (b"ok", b"degraded"), body
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen("http://127.0.0.1:%d/nothere"
+                                   % lua2.metrics_port, timeout=2)
+        assert e.value.code == 404
 
     def test_cache_only_and_shared(self, lua2, up):
         ok(query(lua2.port, ZONE, "A"))
@@ -234,7 +260,9 @@ class TestLua2:
         # 4+ Lua states, one context: the target went upstream about once,
         # not once per state (the point of the helper .so).
         total = up.counting.count("www.example.test.", "A") - lua2.www_before
-        assert 1 <= total <= 2, "%d upstream queries for %d Lua states" % (total, states)
+        # (unbound may re-send once on a loaded machine: seen 3 on 4.9.18,
+        # once in four runs; one context per state would make >= states.)
+        assert 1 <= total <= 3, "%d upstream queries for %d Lua states" % (total, states)
 
 
 # ---------------------------------------------------------------------------
@@ -310,6 +338,27 @@ class TestLua2Dnssec:
 # Bad input: a broken zone file stops the backend with a clear message
 # ---------------------------------------------------------------------------
 
+def list_zones_with(up, zone_text):
+    """pdnsutil list-all-zones with the lua2 script on zone_text: the
+    backend loads (and checks) the zone like pdns_server does."""
+    env = pdnsenv.Env("bad")
+    try:
+        zf = env.path("bad.zone")
+        with open(zf, "w") as f:
+            f.write(zone_text)
+        conf = env.lua2_conf(up.stubs, zones={ZONE: zf})
+        cdir = env.path("util")
+        os.makedirs(cdir)
+        env.write_pdns_conf(cdir, pdnsenv.free_port(),
+                            ["launch=lua2", "lua2-filename=" + conf, "lua2-api=2"])
+        r = subprocess.run([pdnsutil_bin(), "--config-dir=" + cdir,
+                            "list-all-zones"], capture_output=True, text=True,
+                           timeout=60)
+        return r.returncode, r.stdout + r.stderr
+    finally:
+        env.close()
+
+
 @pytest.mark.parametrize("text,message", [
     ("$INCLUDE other.zone\n", "unsupported or malformed directive $INCLUDE"),
     ("www 300 IN A 192.0.2.1\nwww 300 IN ALIAS x.example.\n",
@@ -319,28 +368,42 @@ class TestLua2Dnssec:
     ("@ 300 IN SOA ns hm ( 1 2 3 4 5\n", "unbalanced '('"),
 ])
 def test_bad_zone_file_is_rejected(up, text, message):
-    env = pdnsenv.Env("bad")
+    rc, out = list_zones_with(up, "$ORIGIN pdns.test.\n$TTL 300\n"
+                              "@ SOA ns1 hostmaster 1 2 3 4 5\n" + text)
+    assert rc != 0, out
+    assert message in out, out
+    assert "bad.zone" in out, out
+
+
+# Issue 15 item 11: SOA timers with BIND units are converted to seconds
+# (pdns reads only plain numbers there and would SERVFAIL the whole zone);
+# a timer that is neither is refused at load with file:line.
+@pytest.mark.parametrize("soa,message", [
+    ("@ SOA ns1 hostmaster 1 3x 15m 1w 5m", "bad.zone:3: SOA timer '3x'"),
+    ("@ SOA ns1 hostmaster 1 3h 15m 1w", "bad.zone:3: malformed SOA"),
+    ("@ SOA ns1 hostmaster 1h 3h 15m 1w 5m", "bad.zone:3: malformed SOA"),
+])
+def test_bad_soa_timers_are_rejected(up, soa, message):
+    rc, out = list_zones_with(up, "$ORIGIN pdns.test.\n$TTL 300\n" + soa + "\n")
+    assert rc != 0, out
+    assert message in out, out
+
+
+def test_soa_timers_with_units_are_served_in_seconds(up):
+    env = pdnsenv.Env("units")
     try:
-        zf = env.path("bad.zone")
+        zf = env.path("units.zone")
         with open(zf, "w") as f:
             f.write("$ORIGIN pdns.test.\n$TTL 300\n"
-                    "@ SOA ns1 hostmaster 1 2 3 4 5\n" + text)
-        old = pdnsenv.ZONE_FILE
-        pdnsenv.ZONE_FILE = zf
-        try:
-            conf = env.lua2_conf(up.stubs)
-        finally:
-            pdnsenv.ZONE_FILE = old
-        cdir = env.path("util")
-        os.makedirs(cdir)
-        env.write_pdns_conf(cdir, pdnsenv.free_port(),
-                            ["launch=lua2", "lua2-filename=" + conf, "lua2-api=2"])
-        r = subprocess.run([pdnsutil_bin(), "--config-dir=" + cdir,
-                            "list-all-zones"], capture_output=True, text=True,
-                           timeout=60)
-        out = r.stdout + r.stderr
-        assert r.returncode != 0, out
-        assert message in out, out
-        assert "bad.zone" in out, out
+                    "@ SOA ns1 hostmaster 7 3h 15m 1w 5m\n@ NS ns1\n"
+                    "ns1 A 192.0.2.53\n@ ALIAS www.example.test.\n")
+        conf = env.lua2_conf(up.stubs, zones={ZONE: zf})
+        port = env.pdns("pdns-units", ["launch=lua2", "lua2-filename=" + conf,
+                                       "lua2-api=2"])
+        soa = ok(query(port, ZONE, "SOA")).answer[0][0]
+        assert (soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum) == \
+            (7, 10800, 900, 604800, 300)
+        r = ok(query(port, "ns1." + ZONE, "A"))
+        assert addresses(r, "ns1." + ZONE, "A")[0] == ["192.0.2.53"]
     finally:
         env.close()
