@@ -85,9 +85,11 @@ static char *render_metrics(struct httpd *h, size_t *outlen)
 	return NULL;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
-			     char *body, size_t len, const char *type)
+enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned code,
+			    char *body, size_t len, const char *type)
 {
+	if (!body)
+		return MHD_NO;
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
@@ -111,16 +113,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)upload_len;
 	(void)con_cls;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return httpd_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     strdup("only GET\n"), 9, "text/plain");
 	if (!strcmp(url, "/metrics")) {
 		size_t len;
 		char *body = render_metrics(h, &len);
 		if (!body)
-			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			return httpd_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				     strdup("out of memory\n"), 14,
 				     "text/plain");
-		return reply(c, MHD_HTTP_OK, body, len,
+		return httpd_reply(c, MHD_HTTP_OK, body, len,
 			     "text/plain; version=0.0.4");
 	}
 	if (!strcmp(url, "/health")) {
@@ -144,7 +146,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		unsigned code = level == ANAME_HEALTH_FAILING || level < 0 ?
 					MHD_HTTP_SERVICE_UNAVAILABLE :
 					MHD_HTTP_OK;
-		return reply(c, code, body, (size_t)n, "text/plain");
+		return httpd_reply(c, code, body, (size_t)n, "text/plain");
 	}
 	if (!strcmp(url, "/targets")) {
 		const char *st = MHD_lookup_connection_value(
@@ -161,19 +163,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			static const char msg[] =
 				"bad query: state=fresh|refreshing|stale|"
 				"backoff|failing, limit=1..100000\n";
-			return reply(c, MHD_HTTP_BAD_REQUEST, strdup(msg),
+			return httpd_reply(c, MHD_HTTP_BAD_REQUEST, strdup(msg),
 				     sizeof(msg) - 1, "text/plain");
 		}
 		size_t len;
 		char *body = targets_json(h->ctx, state, (unsigned)limit, &len);
 		if (!body)
-			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			return httpd_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				     strdup("out of memory\n"), 14,
 				     "text/plain");
-		return reply(c, MHD_HTTP_OK, body, len, "application/json");
+		return httpd_reply(c, MHD_HTTP_OK, body, len, "application/json");
 	}
 	static const char nf[] = "not found: try /metrics, /health or /targets\n";
-	return reply(c, MHD_HTTP_NOT_FOUND, strdup(nf), sizeof(nf) - 1,
+	return httpd_reply(c, MHD_HTTP_NOT_FOUND, strdup(nf), sizeof(nf) - 1,
 		     "text/plain");
 }
 

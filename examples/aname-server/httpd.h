@@ -7,7 +7,13 @@
 #ifndef HTTPD_H
 #define HTTPD_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <microhttpd.h>
 
 #include "aname.h"
 #include "dnsloop.h"
@@ -27,5 +33,11 @@ httpd_t *httpd_start(const char *addr, aname_ctx_t *ctx, dnsloop_srv_t *srv,
 		     const char *prefix, httpd_extra_fn extra, void *arg);
 
 void httpd_stop(httpd_t *h);
+
+/* Queue \a body (malloc'd, taken; NULL: MHD_NO) with a Content-Type:
+ * the one reply helper of the libmicrohttpd servers here (aname-server,
+ * aname-resolverd, aname-updater). */
+enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned code,
+			    char *body, size_t len, const char *type);
 
 #endif

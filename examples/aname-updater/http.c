@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "httpd.h"
+
 #include "updater.h"
 
 struct upd_http {
@@ -119,23 +121,6 @@ static char *render_health(upd_app_t *app, int *level, size_t *outlen)
 	return out;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
-			     char *body, size_t len, const char *type)
-{
-	if (!body)
-		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	enum MHD_Result ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -148,21 +133,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)upload_len;
 	(void)con_cls;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return httpd_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     strdup("only GET\n"), 9, "text/plain");
 	if (!strcmp(url, "/metrics")) {
 		char *body = render_metrics(h->app, &len);
-		return reply(c, body ? MHD_HTTP_OK : 500, body, len,
+		return httpd_reply(c, body ? MHD_HTTP_OK : 500, body, len,
 			     "text/plain; version=0.0.4");
 	}
 	if (!strcmp(url, "/health")) {
 		int level;
 		char *body = render_health(h->app, &level, &len);
-		return reply(c, level >= 2 ? MHD_HTTP_SERVICE_UNAVAILABLE :
+		return httpd_reply(c, level >= 2 ? MHD_HTTP_SERVICE_UNAVAILABLE :
 					     MHD_HTTP_OK,
 			     body, len, "text/plain");
 	}
-	return reply(c, MHD_HTTP_NOT_FOUND,
+	return httpd_reply(c, MHD_HTTP_NOT_FOUND,
 		     strdup("not found: try /metrics or /health\n"), 35,
 		     "text/plain");
 }
