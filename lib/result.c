@@ -95,13 +95,17 @@ bool aname__result_expired(const aname_result_t *res, uint64_t now_ms)
 
 uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms)
 {
-	/* TTL 0 means "use once, do not cache": it is held only for
-	 * ANAME_TTL0_HOLD_MS (answer.h), always with TTL 0, never stale. */
-	if (res->status != ANAME_OK || res->ttl == 0) {
+	if (res->status != ANAME_OK) {
 		return 0;
 	}
+	/* Served stale (RFC 8767): the stale TTL, whatever came in. */
 	if (aname__result_expired(res, now_ms)) {
 		return res->stale_ttl;
+	}
+	/* TTL 0 means "use once, do not cache": during its short hold
+	 * (ANAME_TTL0_HOLD_MS, answer.h) it is passed on with TTL 0. */
+	if (res->ttl == 0) {
+		return 0;
 	}
 	/* Round up: a record with 300 ms left still has a TTL of 1, not 0
 	 * ("do not cache"), which hosts would pass on to resolvers.  Never
@@ -238,13 +242,12 @@ int aname_result_stale(const aname_result_t *res)
 	uint64_t now = aname__now_coarse_ms();
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
 		for (int i = 0; i < 2; i++) {
-			if (res->parts[i] != NULL && res->parts[i]->ttl > 0 &&
+			if (res->parts[i] != NULL &&
 			    aname__result_expired(res->parts[i], now)) {
 				return 1;
 			}
 		}
 		return 0;
 	}
-	return res->status == ANAME_OK && res->ttl > 0 &&
-	       aname__result_expired(res, now);
+	return res->status == ANAME_OK && aname__result_expired(res, now);
 }
