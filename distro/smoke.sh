@@ -49,10 +49,12 @@ until_ok() {
 	done
 }
 
-# answers PORT NAME TYPE: the RDATA of the answer section, one per line.
+# answers PORT NAME TYPE: the RDATA of the answer section's TYPE records,
+# one per line (an ALIAS owner's answer also carries the ALIAS record).
 answers() {
 	drill -p "$1" "$2" "$3" @127.0.0.1 2>/dev/null |
-		awk '/^;; ANSWER SECTION/ {a = 1; next} /^;; / {a = 0} a && NF >= 5 {print $5}' | sort
+		awk -v t="$3" '/^;; ANSWER SECTION/ {a = 1; next} /^;; / {a = 0}
+			a && NF >= 5 && $4 == t {print $5}' | sort
 }
 
 expect_www() {
