@@ -57,14 +57,12 @@ fuzz-updater-key: $(AUPD_FUZZ)
 	$(AUPD_FUZZ) -max_total_time=$(FUZZ_SMOKE_S) -max_len=4096 \
 	    $(AUPD_DIR)/tests/fuzz-corpus
 
-# The systemd unit goes with the other shared files (uninstall removes
-# $(DATADIR)/libaname whole).
+# The systemd unit is installed with the others by distro/rules.mk (every
+# examples/*/*.service, paths filled in).
 install-aname-updater: $(AUPD)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(DATADIR)/libaname
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(AUPD) $(DESTDIR)$(SBINDIR)/
 	install -m 644 $(AUPD_DIR)/aname-updater.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 $(AUPD_DIR)/aname-updater.service $(DESTDIR)$(DATADIR)/libaname/
 
 ALL_TARGETS     += $(AUPD)
 TEST_TARGETS    += test-updater

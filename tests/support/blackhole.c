@@ -36,7 +36,21 @@ struct ts_blackhole {
 	pthread_t thread;
 	atomic_uint udp_count;
 	atomic_uint tcp_count;
+	atomic_uint soa_count; /* UDP queries for type SOA (libaname's canary) */
 };
+
+/* The question type of a DNS message, or 0. */
+static unsigned qtype_of(const uint8_t *p, ssize_t n)
+{
+	ssize_t i = 12;
+	while (i < n && p[i] != 0) {
+		if ((p[i] & 0xc0) != 0) {
+			return 0;
+		}
+		i += 1 + p[i];
+	}
+	return i + 3 <= n ? (unsigned)(p[i + 1] << 8 | p[i + 2]) : 0;
+}
 
 static void *bh_main(void *arg)
 {
@@ -59,8 +73,13 @@ static void *bh_main(void *arg)
 			break;
 		}
 		if (pf[1].revents & POLLIN) {
-			while (recv(bh->udp, buf, sizeof(buf), MSG_DONTWAIT) >= 0) {
+			ssize_t n;
+			while ((n = recv(bh->udp, buf, sizeof(buf),
+					 MSG_DONTWAIT)) >= 0) {
 				atomic_fetch_add(&bh->udp_count, 1);
+				if (qtype_of(buf, n) == 6) {
+					atomic_fetch_add(&bh->soa_count, 1);
+				}
 			}
 		}
 		if (pf[2].revents & POLLIN) {
@@ -139,6 +158,11 @@ unsigned ts_blackhole_udp_count(ts_blackhole_t *bh)
 unsigned ts_blackhole_tcp_count(ts_blackhole_t *bh)
 {
 	return atomic_load(&bh->tcp_count);
+}
+
+unsigned ts_blackhole_soa_count(ts_blackhole_t *bh)
+{
+	return atomic_load(&bh->soa_count);
 }
 
 unsigned ts_blackhole_count(ts_blackhole_t *bh)

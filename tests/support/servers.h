@@ -173,6 +173,10 @@ unsigned ts_blackhole_udp_count(ts_blackhole_t *bh);
 /** TCP connections accepted so far. */
 unsigned ts_blackhole_tcp_count(ts_blackhole_t *bh);
 
+/** UDP queries for type SOA so far: what libaname's upstream canary sends
+ * to a stub address (lib/canary.c), to tell them from resolutions. */
+unsigned ts_blackhole_soa_count(ts_blackhole_t *bh);
+
 /** Stop the thread, close every socket, free.  NULL is a no-op. */
 void ts_blackhole_stop(ts_blackhole_t *bh);
 

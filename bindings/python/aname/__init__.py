@@ -19,7 +19,7 @@ from __future__ import annotations
 from ._lib import LIBRARY_PATH, lib as _cdll
 from ._util import A, AAAA, ALIAS, BOTH
 from .errors import (Again, BadAddress, BadName, BadRR, Bogus, Busy,
-                     Cancelled, Error, FileError, InvalidArgument, Loop,
+                     BadFile, Cancelled, Error, FileError, InvalidArgument, Loop,
                      Malformed, NoEntry, NoMemory, NoSpace, Range, Refused,
                      ResolverError, ServFail, Shed, ThreadError, Timeout,
                      error_for)
@@ -40,7 +40,7 @@ LOG_DEBUG = 3
 __all__ = [
     "A", "AAAA", "ALIAS", "BOTH", "LIBRARY_PATH",
     "Again", "BadAddress", "BadName", "BadRR", "Bogus", "Busy", "Cancelled",
-    "Error", "FileError", "InvalidArgument", "Loop", "Malformed", "NoEntry",
+    "BadFile", "Error", "FileError", "InvalidArgument", "Loop", "Malformed", "NoEntry",
     "NoMemory", "NoSpace", "Range", "Refused", "ResolverError", "ServFail",
     "Shed", "ThreadError", "Timeout", "error_for",
     "Health", "Resolver", "Record", "Result", "Synthesis", "name_to_wire",

@@ -41,6 +41,8 @@ res_p = c_void_p
 RESOLVE_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, res_p)
 #: void (*aname_log_cb)(void *arg, int level, const char *msg)
 LOG_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+#: int (*aname_target_cb)(void *arg, const aname_target_info_t *info)
+TARGET_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p)
 
 # name: (restype, [argtypes])
 PROTOTYPES = {
@@ -120,6 +122,13 @@ PROTOTYPES = {
     "aname_stats_latency": (c_int, [ctx_p, c_size_t, P(c_uint32),
                                     P(c_uint64)]),
     "aname_metrics_prometheus": (c_int, [ctx_p, c_void_p, c_size_t]),
+
+    # Per-target state and warm restarts (0.2).  aname_targets_each's
+    # callback gets a pointer to aname_target_info_t (see aname.h).
+    "aname_target_state_name": (c_char_p, [c_int]),
+    "aname_targets_each": (c_int, [ctx_p, TARGET_CB, c_void_p]),
+    "aname_cache_save": (c_int, [ctx_p, c_char_p]),
+    "aname_cache_load": (c_int, [ctx_p, c_char_p, P(c_size_t)]),
 }
 
 

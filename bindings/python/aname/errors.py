@@ -137,6 +137,12 @@ class FileError(Error, OSError):
     code = -21
 
 
+class BadFile(Error, ValueError):
+    """A cache snapshot that is truncated, corrupt, too large or of another
+    format version (aname_cache_load)."""
+    code = -22
+
+
 _BY_CODE: Dict[Optional[int], Type[Error]] = {cls.code: cls for cls in Error.__subclasses__()}
 
 
