@@ -971,7 +971,7 @@ ANAME_API int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb,
 ANAME_API int aname_cache_save(aname_ctx_t *ctx, const char *path);
 
 /** Largest snapshot aname_cache_load() accepts (64 MiB). */
-#define ANAME_SNAPSHOT_MAX_BYTES (64u * 1024u * 1024u)
+#define ANAME_SNAPSHOT_MAX_BYTES ((size_t)64 * 1024 * 1024)
 
 /**
  * Load a snapshot saved by aname_cache_save() into the cache, as data that

@@ -37,7 +37,8 @@ static int parse_addr(const char *text, struct aname_upstream *u)
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *at = strchr(text, '@');
 	size_t hlen = at != NULL ? (size_t)(at - text) : strlen(text);
-	unsigned port = at != NULL ? (unsigned)atoi(at + 1) : 53;
+	/* config.c checked the syntax: digits, 1..65535. */
+	unsigned port = at != NULL ? (unsigned)strtoul(at + 1, NULL, 10) : 53;
 	if (hlen == 0 || hlen >= sizeof(host)) {
 		return ANAME_EBADADDR;
 	}
@@ -187,6 +188,7 @@ static void read_replies(struct aname_ctx *ctx, int fd, uint64_t now_ms)
 	uint8_t buf[512];
 	for (;;) {
 		struct sockaddr_storage from;
+		memset(&from, 0, sizeof(from));
 		socklen_t flen = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
 				     (struct sockaddr *)&from, &flen);
@@ -244,7 +246,7 @@ static void send_probes(struct aname_canary *c, uint64_t now_ms)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct aname_upstream *u = &c->up[i];
-		uint16_t id;
+		uint16_t id = 0;
 		if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id)) {
 			id = (uint16_t)(now_ms * 2654435761u >> 7);
 		}

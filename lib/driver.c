@@ -100,14 +100,19 @@ static void driver_unref(struct aname_driver *d)
 	free(d);
 }
 
-void aname__job_release(struct aname_job *job)
+static void job_release_n(struct aname_job *job, unsigned n)
 {
-	if (job != NULL && atomic_fetch_sub(&job->refs, 1) == 1) {
+	if (job != NULL && atomic_fetch_sub(&job->refs, n) == n) {
 		struct aname_driver *d = job->d;
 		aname_result_unref(job->res);
 		free(job);
 		driver_unref(d);
 	}
+}
+
+void aname__job_release(struct aname_job *job)
+{
+	job_release_n(job, 1);
 }
 
 aname_result_t *aname__job_take_result(struct aname_job *job)
@@ -335,11 +340,12 @@ static void cancel(struct aname_driver *d, struct aname_job *job)
 {
 	/* ub_cancel() == 0 means libunbound will not call back; otherwise
 	 * the answer is on its way and deliver() drops it. */
+	unsigned refs = 1; /* the one that came with the cancel */
 	if (job->in_ub && ub_cancel(d->ub, job->ub_id) == 0) {
 		inflight_remove(d, job);
-		aname__job_release(job); /* the driver's reference */
+		refs++; /* and the driver's */
 	}
-	aname__job_release(job); /* the one that came with the cancel */
+	job_release_n(job, refs);
 }
 
 /* A stack popped whole is newest first: oldest first is fairer. */
@@ -428,10 +434,14 @@ static void leave(struct aname_driver *d, int ep)
 		aname__ub_delete(d->ub); /* calls no callbacks */
 		d->ub = NULL;
 	}
-	while (d->inflight != NULL) {
-		struct aname_job *job = d->inflight;
-		inflight_remove(d, job);
+	struct aname_job *job = d->inflight;
+	d->inflight = NULL;
+	while (job != NULL) {
+		struct aname_job *next = job->next;
+		job->prev = job->next = NULL;
+		job->in_ub = false;
 		deliver(d, job, ANAME_ECANCELED, NULL);
+		job = next;
 	}
 	run_queues(d); /* with ub gone: every job ends at once */
 }

@@ -113,6 +113,9 @@ static bool end_early(struct aname_ctx *ctx, struct aname_fetch *f)
 static void detach(struct aname_ctx *ctx, struct aname_waiter *w)
 {
 	struct aname_fetch *f = w->fetch;
+	if (f == NULL) {
+		return;
+	}
 	if (w->prev != NULL) {
 		w->prev->next = w->next;
 	} else {

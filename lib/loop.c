@@ -152,6 +152,9 @@ void aname__loop_queue(struct aname_loop *l, struct aname_request *r)
 
 void aname__loop_unqueue(struct aname_loop *l, struct aname_request *r)
 {
+	if (r == NULL) {
+		return;
+	}
 	struct aname_request **q = &l->queue_head, *prev = NULL;
 	while (*q != NULL && *q != r) {
 		prev = *q;
