@@ -72,6 +72,12 @@ wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
 check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+# Issue 15 item 5: a TTL-0 target answers (the library holds it 1 s with
+# TTL 0), never SERVFAIL for ever.
+wait_for 3000 answered zero.knot.test A 192.0.2.100
+check "TTL-0 target: answered" answered zero.knot.test A 192.0.2.100
+t=$(ttl "$(ask zero.knot.test A)" A)
+check "TTL-0 target: TTL 0 or stale, never a cached TTL (got $t)" in_range "${t:-99}" 0 30
 # Issue 15 item 3: a config-only owner has no node, yet it exists: every
 # other type is NODATA with the SOA, with or without DO.
 for t in MX TXT ANY TYPE65401; do
