@@ -25,6 +25,7 @@
 #include "cache.h"
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -421,7 +422,10 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		for (struct entry *e = s->head; e != NULL && k < n;
 		     e = e->lnext) {
 			struct aname_cache_item *it = &items[k++];
-			it->key = e->key;
+			/* Entries store the name truncated to its length. */
+			memcpy(&it->key, &e->key,
+			       offsetof(struct aname_cache_key, name) +
+				       e->key.len);
 			it->res = aname_result_ref(e->res);
 			it->fail_ms = e->fail_ms;
 			it->fails = e->fails;
