@@ -76,8 +76,11 @@ static aname_result_t *part_new(uint16_t t, size_t count, uint32_t ttl,
 	r->stale_ttl = 30;
 	/* Expired for any clock the library reads, coarse or not; a fresh
 	 * result was received 10 ms ago (as when a host synthesizes from a
-	 * callback). */
-	r->expire_ms = expired ? 1 : now - 10 + (uint64_t)ttl * 1000u;
+	 * callback), and a fresh TTL-0 one is within its hold, as answer.c
+	 * makes them. */
+	r->expire_ms = expired	? 1
+		       : ttl > 0 ? now - 10 + (uint64_t)ttl * 1000u
+				 : now - 10 + ANAME_TTL0_HOLD_MS;
 	return r;
 }
 
