@@ -405,8 +405,13 @@ ANAME_API int aname_config_set_watchdog(aname_config_t *cfg,
 #define ANAME_LOG_DEBUG 3
 
 /**
- * Log sink.  Called from any library thread with no library lock held;
- * \a msg is valid only during the call.  The library never prints.
+ * Log sink.  Called with no library lock held, from the thread running
+ * aname_process() (the library thread in thread mode), from
+ * aname_ctx_free(), or from aname_cache_save()/aname_cache_load(): the
+ * library queues messages (at most 64, the oldest dropped and counted)
+ * and delivers them there, so a callback that blocks (a write to a full
+ * pipe) holds up only its own caller.  \a msg is valid only during the
+ * call.  The library never prints.
  */
 typedef void (*aname_log_cb)(void *arg, int level, const char *msg);
 

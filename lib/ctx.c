@@ -128,5 +128,6 @@ void aname_ctx_free(aname_ctx_t *ctx)
 	aname__fetches_clear(ctx);
 	aname__registry_clear(ctx);
 	pthread_mutex_unlock(&ctx->lock);
+	aname__log_flush(&ctx->log);
 	ctx_release(ctx);
 }

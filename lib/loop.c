@@ -10,7 +10,8 @@
  * A round: read the wake fd; take the jobs the driver delivered; under
  * ctx->lock hand them to fetch.c, fire due timers (timer.c calls their
  * owners) and let the watchdog look at the driver; take the requests
- * whose callbacks are due; drop the lock and call them.  No step can
+ * whose callbacks are due; drop the lock, hand the round's log messages to
+ * the log callback, and call the requests' callbacks.  No step can
  * wait on libunbound: the driver thread is the only caller of
  * libunbound, and a round never waits for it.
  */
@@ -285,6 +286,8 @@ static void process_round(aname_ctx_t *ctx)
 		l->cb_thread = pthread_self();
 	}
 	pthread_mutex_unlock(&ctx->lock);
+	/* What this round logged, now that no library lock is held. */
+	aname__log_flush(&ctx->log);
 	if (list == NULL) {
 		return;
 	}

@@ -196,6 +196,7 @@ int aname_cache_save(aname_ctx_t *ctx, const char *path)
 	aname__log(&ctx->log, rc == ANAME_OK ? ANAME_LOG_INFO : ANAME_LOG_ERROR,
 		   "cache snapshot %s: %s (%u answers)", path,
 		   rc == ANAME_OK ? "saved" : "cannot be written", s.count);
+	aname__log_flush(&ctx->log); /* no library lock is held here */
 	return rc;
 }
 
@@ -362,6 +363,7 @@ int aname_cache_load(aname_ctx_t *ctx, const char *path, size_t *loaded)
 			   "cache snapshot %s: cannot be read (%s); starting "
 			   "with an empty cache",
 			   path, strerror(errno));
+		aname__log_flush(&ctx->log);
 		return ANAME_EFILE;
 	}
 	int rc = ANAME_OK;
@@ -405,5 +407,6 @@ int aname_cache_load(aname_ctx_t *ctx, const char *path, size_t *loaded)
 	if (loaded != NULL) {
 		*loaded = l.loaded;
 	}
+	aname__log_flush(&ctx->log); /* no library lock is held here */
 	return rc;
 }

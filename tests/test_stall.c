@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -300,4 +301,99 @@ Test(stall, libunbound_never_writes_to_stderr)
 				   "bytes)",
 		     left - filled);
 	cr_assert_gt(l.libunbound, 0, "libunbound's errors were logged");
+}
+
+/* A log callback that writes to a pipe nobody reads blocks the thread
+ * that delivers logs (the library thread here) and nothing else: the
+ * library queues messages under its own leaf lock and delivers them with
+ * no library lock held. */
+static int stuck_fd = -1;
+
+static void on_log_blocking(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	ssize_t w = write(stuck_fd, msg, strlen(msg)); /* blocks when full */
+	(void)w;
+}
+
+static void quick_thread_logging(aname_config_t *cfg)
+{
+	aname_config_set_thread(cfg, 1);
+	aname_config_set_timeout_ms(cfg, 100);
+	aname_config_set_backoff(cfg, 0);
+	aname_config_set_log(cfg, ANAME_LOG_INFO, on_log_blocking, NULL);
+}
+
+Test(stall, a_blocking_log_callback_holds_no_library_lock)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	char junk[4096];
+	memset(junk, 'x', sizeof(junk));
+	while (write(p[1], junk, sizeof(junk)) > 0) {
+	}
+	while (write(p[1], junk, 1) == 1) {
+	}
+	fcntl(p[1], F_SETFL, 0); /* full, and now blocking */
+	stuck_fd = p[1];
+	ts_blackhole_t *bh = ts_blackhole_start();
+	cr_assert_not_null(bh);
+	aname_ctx_t *ctx = th_ctx(ts_blackhole_port(bh), quick_thread_logging);
+	/* Dead targets log "no answer within 100 ms" from their deadlines,
+	 * which fire with the context lock held. */
+	th_done_t d[20];
+	memset(d, 0, sizeof(d));
+	for (int i = 0; i < 20; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "d%d.example.test", i);
+		aname_resolve(ctx, name, 1, 0, th_on_done, &d[i], NULL);
+	}
+	/* Wait until the library thread is stuck inside the callback. */
+	int64_t until = ts_now_ms() + 3000;
+	int calls = 0;
+	while (ts_now_ms() < until) {
+		for (int i = 0; i < 20; i++) {
+			calls += atomic_load(&d[i].calls) > 0;
+		}
+		if (calls > 0) {
+			break;
+		}
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+	struct timespec ts = {0, 300000000L}; /* more deadlines, more logs */
+	nanosleep(&ts, NULL);
+	int64_t worst = 0;
+	for (int i = 0; i < 50; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "e%d.example.test", i);
+		int64_t t0 = now_us();
+		aname_qid_t qid;
+		th_done_t e = {0};
+		aname_resolve(ctx, name, 1, 0, th_on_done, &e, &qid);
+		aname_cancel(ctx, qid);
+		aname_health(ctx, NULL);
+		aname_result_t *res = NULL;
+		aname_cache_lookup(ctx, name, 1, ANAME_LOOKUP_FETCH, &res);
+		aname_result_unref(res);
+		int64_t took = now_us() - t0;
+		worst = took > worst ? took : worst;
+	}
+	cr_log_info("blocking log callback: slowest host call %lld us",
+		    (long long)worst);
+	cr_assert_lt(worst, 100 * 1000, "a host call waited %lld us behind "
+					"the blocked log callback",
+		     (long long)worst);
+	/* Let the callback go: with the reader closed, the blocked write
+	 * fails with EPIPE instead of waiting. */
+	signal(SIGPIPE, SIG_IGN);
+	close(p[0]);
+	aname_ctx_free(ctx);
+	for (int i = 0; i < 20; i++) {
+		th_done_clear(&d[i]);
+	}
+	close(p[1]);
+	ts_blackhole_stop(bh);
 }
