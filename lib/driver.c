@@ -67,7 +67,6 @@ struct aname_driver {
 	atomic_bool stop;
 	atomic_uint life;
 	atomic_uint_fast64_t probe_asked_ms; /* 0: none outstanding */
-	atomic_int status;
 
 	/* Driver thread only. */
 	struct ub_ctx *ub;
@@ -187,11 +186,6 @@ void aname__driver_probe(struct aname_driver *d, uint64_t now_ms)
 uint64_t aname__driver_probe_outstanding(const struct aname_driver *d)
 {
 	return atomic_load(&((struct aname_driver *)d)->probe_asked_ms);
-}
-
-int aname__driver_status(const struct aname_driver *d)
-{
-	return atomic_load(&((struct aname_driver *)d)->status);
 }
 
 void aname__driver_abandon(struct aname_driver *d)
@@ -451,9 +445,9 @@ static void *driver_main(void *arg)
 	struct aname_driver *d = arg;
 	if (d->ub == NULL) {
 		struct ub_ctx *ub = NULL;
-		int rc = aname__ub_create(&d->cfg, &ub);
-		atomic_store(&d->status, rc);
-		d->ub = rc == ANAME_OK ? ub : NULL;
+		/* On failure every job ends ANAME_ERESOLVER and no probe is
+		 * answered, so the watchdog tries again after its grace. */
+		d->ub = aname__ub_create(&d->cfg, &ub) == ANAME_OK ? ub : NULL;
 	}
 	/* libunbound creates its worker thread on the first resolve, and a
 	 * new thread inherits its creator's name: name the worker's name
@@ -517,7 +511,6 @@ int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
 	atomic_init(&d->stop, false);
 	atomic_init(&d->life, 0);
 	atomic_init(&d->probe_asked_ms, 0);
-	atomic_init(&d->status, ANAME_OK);
 	d->ub = ub;
 	d->inbox = inbox;
 	aname__inbox_ref(inbox);

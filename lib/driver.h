@@ -108,9 +108,6 @@ aname_result_t *aname__job_take_result(struct aname_job *job);
 void aname__driver_probe(struct aname_driver *d, uint64_t now_ms);
 /* Monotonic ms when the outstanding probe was asked for, or 0. */
 uint64_t aname__driver_probe_outstanding(const struct aname_driver *d);
-/* The libunbound context could not be created (replacement drivers):
- * ANAME_OK while it works or is still being created. */
-int aname__driver_status(const struct aname_driver *d);
 
 /* Forget the driver: its thread deletes the libunbound context and frees
  * itself if and when libunbound answers again.  Returns at once. */

@@ -36,7 +36,7 @@ void aname__fetches_init(struct aname_fetches *fs)
 	aname__htab_init(&fs->tab, offsetof(struct aname_fetch, hlink),
 			 fetch_hash);
 	fs->oldest = fs->newest = NULL;
-	fs->n = fs->n_waiters = 0;
+	fs->n_waiters = 0;
 }
 
 static struct aname_fetch *find(struct aname_ctx *ctx,
@@ -60,7 +60,7 @@ bool aname__fetch_running(struct aname_ctx *ctx,
 
 bool aname__fetch_room(const struct aname_ctx *ctx)
 {
-	return ctx->fetches.n < ctx->cfg.max_fetches;
+	return ctx->fetches.tab.n < ctx->cfg.max_fetches;
 }
 
 bool aname__fetch_waiter_room(const struct aname_ctx *ctx)
@@ -72,7 +72,6 @@ static void unhash(struct aname_ctx *ctx, struct aname_fetch *f)
 {
 	if (!f->orphaned) {
 		aname__htab_remove(&ctx->fetches.tab, f);
-		ctx->fetches.n--;
 	}
 }
 
@@ -183,7 +182,7 @@ static struct aname_fetch *start(struct aname_ctx *ctx,
 		aname__log(&ctx->log, ANAME_LOG_WARNING,
 			   "shedding: %zu resolutions in flight, not "
 			   "resolving %s",
-			   fs->n, qname);
+			   fs->tab.n, qname);
 		*rc = ANAME_ESHED;
 		return NULL;
 	}
@@ -205,7 +204,6 @@ static struct aname_fetch *start(struct aname_ctx *ctx,
 		*rc = ANAME_ENOMEM;
 		return NULL;
 	}
-	fs->n++;
 	f->prev = fs->newest;
 	if (fs->newest != NULL) {
 		fs->newest->next = f;

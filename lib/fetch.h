@@ -59,9 +59,8 @@ struct aname_fetch {
 };
 
 struct aname_fetches {
-	struct aname_htab tab;
-	struct aname_fetch *oldest, *newest;
-	size_t n;         /* in the table (orphans not counted) */
+	struct aname_htab tab; /* tab.n: fetches running (orphans not counted) */
+	struct aname_fetch *oldest, *newest; /* orphans too */
 	size_t n_waiters; /* over all fetches */
 };
 

@@ -57,7 +57,7 @@ static void on_refresh(struct aname_timer *t, uint64_t now_ms)
 	struct aname_policy_input in = {
 		.waits = false,
 		.fetch_running = aname__fetch_running(ctx, &g->key),
-		.room_fetch = ctx->fetches.n < ctx->cfg.max_fetches / 2,
+		.room_fetch = ctx->fetches.tab.n < ctx->cfg.max_fetches / 2,
 		.room_waiter = true,
 		.recovered_ms = aname__watchdog_recovered(ctx),
 	};

@@ -89,7 +89,7 @@ uint64_t aname__stat_read(struct aname_ctx *ctx, int stat, uint64_t now_ms)
 	case ANAME_STAT_MISSES:
 		return aname__cache_stat(ctx->cache, stat) + ctx->stats.v[stat];
 	case ANAME_STAT_INFLIGHT:
-		return ctx->fetches.n;
+		return ctx->fetches.tab.n;
 	case ANAME_STAT_WAITERS:
 		return ctx->fetches.n_waiters;
 	case ANAME_STAT_OLDEST_INFLIGHT_MS:

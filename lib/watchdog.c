@@ -86,7 +86,7 @@ void aname__watchdog_tick(struct aname_ctx *ctx, uint64_t now_ms)
 		replace(ctx, now_ms);
 		return;
 	}
-	if (asked == 0 && ctx->fetches.n > 0 &&
+	if (asked == 0 && ctx->fetches.tab.n > 0 &&
 	    now_ms >= ctx->wd.next_probe_ms) {
 		aname__driver_probe(d, now_ms);
 		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_interval_ms;
@@ -102,7 +102,7 @@ uint64_t aname__watchdog_next(const struct aname_ctx *ctx)
 	if (asked != 0) {
 		return asked + ctx->cfg.watchdog_grace_ms + 1;
 	}
-	return ctx->fetches.n > 0 ? ctx->wd.next_probe_ms : UINT64_MAX;
+	return ctx->fetches.tab.n > 0 ? ctx->wd.next_probe_ms : UINT64_MAX;
 }
 
 bool aname__watchdog_suspect(const struct aname_ctx *ctx, uint64_t now_ms)
