@@ -29,6 +29,13 @@
  *    log file is, and it is never closed: log_init() closes the current
  *    log file only when no context has overridden it, and
  *    ub_ctx_delete() sets it to NULL (silence), never to stderr.
+ *  - A limit we cannot remove: creating a context takes that log_lock
+ *    (ub_ctx_debugout and finalize call log_file).  A worker stopped
+ *    while it holds the lock (a debugger, SIGSTOP, in the middle of a log
+ *    line) therefore keeps every new context in the process from being
+ *    created until it runs again.  Only the resolver thread doing the
+ *    creation waits; host calls do not, and the watchdog keeps replacing
+ *    the stuck replacement (tests/tsan/tsan_swap.c sees it happen).
  */
 #include "ubsetup.h"
 
