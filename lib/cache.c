@@ -7,13 +7,20 @@
  * \brief The TTL cache: sharded hash tables with per-shard LRU.
  *
  * Keys are (lower-cased wire name, type).  Values are immutable results
- * shared by reference, so a hit copies nothing: it takes one shard lock,
- * bumps a reference count and sets the entry's "referenced" bit.  Sharding
- * keeps the hit path free of any context-wide lock, so lookups from many
- * threads scale (see bench/).  Each entry also remembers the last failure
- * (for backoff, RFC 8767 section 5) and until when a refresh is held off.
- * What to make of all that is policy.c's business.  Time is always a
- * parameter, so unit tests drive expiry without sleeping.
+ * shared by reference.  A hit takes its shard's spin lock (spin.h: one
+ * exchange, a release store), finds the entry in a chain that averages
+ * about one entry, sets the entry's "referenced" bit and either bumps the
+ * result's reference count (aname__cache_get) or lets the caller copy
+ * the records out while the lock pins the entry (aname__cache_hold, for
+ * aname_cache_synth_wire).  Nothing is allocated or freed under a shard
+ * lock except the rare doubling of a shard's bucket array: new entries
+ * are allocated before it is taken, and replaced results and evicted
+ * entries are freed after it is dropped.  Sharding keeps the hit path
+ * free of any context-wide lock, so lookups from many threads scale (see
+ * bench/).  Each entry also remembers the last failure (for backoff,
+ * RFC 8767 section 5) and until when a refresh is held off.  What to make
+ * of all that is policy.c's business.  Time is always a parameter, so
+ * unit tests drive expiry without sleeping.
  *
  * Bounds: max_entries is split over the shards so that the shard limits
  * add up to it exactly; inserting into a full shard evicts by
@@ -24,7 +31,8 @@
  */
 #include "cache.h"
 
-#include <pthread.h>
+#include "spin.h"
+
 #include <stddef.h>
 
 #include <stdlib.h>
@@ -44,9 +52,9 @@ struct entry {
 };
 
 struct shard {
-	pthread_mutex_t lock;
-	struct entry **buckets;
-	size_t mask;
+	aname_spin_t lock;
+	struct entry **buckets; /* chains through entry.hnext */
+	size_t mask;            /* buckets - 1 */
 	size_t count, max;
 	uint64_t bytes;
 	uint64_t evictions;
@@ -74,29 +82,54 @@ static uint64_t fold8(uint64_t w)
 	return w | (upper >> 2);
 }
 
+static uint64_t load8(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Up to seven bytes of a name shorter than eight, little-endian. */
+static uint64_t load_short(const uint8_t *p, size_t n)
+{
+	uint64_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		w |= (uint64_t)p[i] << (8 * i);
+	}
+	return w;
+}
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
 /* The key hashes eight folded bytes per step (a multiply-xorshift mix):
  * on the hit path this replaced a byte-at-a-time FNV-1a that cost more
- * than the table lookup itself. */
+ * than the table lookup itself.  A tail shorter than eight bytes is read
+ * and written as the overlapping last word, not byte by byte. */
 void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
 		      size_t len, uint16_t rrtype)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)rrtype << 48) ^ len;
 	size_t i = 0;
 	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, wire + i, 8);
-		w = fold8(w);
+		uint64_t w = fold8(load8(wire + i));
 		memcpy(key->name + i, &w, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+		h = mix(h, w);
 	}
-	if (i < len) {
-		uint64_t w = 0;
-		memcpy(&w, wire + i, len - i);
-		w = fold8(w);
-		memcpy(key->name + i, &w, len - i);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+	size_t n = len - i;
+	if (n > 0 && len >= 8) {
+		uint64_t w = fold8(load8(wire + len - 8));
+		memcpy(key->name + len - 8, &w, 8);
+		h = mix(h, w >> (8 * (8 - n)));
+	} else if (n > 0) {
+		uint64_t w = fold8(load_short(wire, n));
+		for (size_t j = 0; j < n; j++) {
+			key->name[j] = (uint8_t)(w >> (8 * j));
+		}
+		h = mix(h, w);
 	}
 	h = (h ^ (h >> 32)) * 0xc4ceb9fe1a85ec53ull;
 	key->len = (uint8_t)len;
@@ -107,14 +140,39 @@ void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
 static struct shard *shard_of(struct aname_cache *c,
 			      const struct aname_cache_key *k)
 {
-	return &c->shards[(k->hash >> 32) % c->n];
+	/* Multiply-shift maps the high half onto 0..n-1 without a divide
+	 * (a division by a run-time n was a tenth of a hit's time). */
+	return &c->shards[((k->hash >> 32) * c->n) >> 32];
+}
+
+/* Names are compared eight bytes at a time (keys are already folded);
+ * entries store exactly len bytes, so the tail is the overlapping last
+ * word. */
+static bool names_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (len < 8) {
+		return load_short(a, len) == load_short(b, len);
+	}
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		if (load8(a + i) != load8(b + i)) {
+			return false;
+		}
+	}
+	return i == len || load8(a + len - 8) == load8(b + len - 8);
+}
+
+static inline bool key_eq(const struct aname_cache_key *a,
+			  const struct aname_cache_key *b)
+{
+	return a->hash == b->hash && a->rrtype == b->rrtype &&
+	       a->len == b->len && names_equal(a->name, b->name, a->len);
 }
 
 bool aname__cache_key_eq(const struct aname_cache_key *a,
 			 const struct aname_cache_key *b)
 {
-	return a->hash == b->hash && a->rrtype == b->rrtype &&
-	       a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
+	return key_eq(a, b);
 }
 
 struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
@@ -136,7 +194,7 @@ struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
 	c->max_stale_s = cfg->max_stale_s;
 	for (unsigned i = 0; i < shards; i++) {
 		struct shard *s = &c->shards[i];
-		pthread_mutex_init(&s->lock, NULL);
+		aname__spin_init(&s->lock);
 		s->max = max_entries / shards + (i < max_entries % shards);
 		s->mask = 15;
 		s->buckets = calloc(s->mask + 1, sizeof(*s->buckets));
@@ -170,7 +228,6 @@ void aname__cache_free(struct aname_cache *c)
 			e = next;
 		}
 		free(s->buckets);
-		pthread_mutex_destroy(&s->lock);
 	}
 	free(c);
 }
@@ -179,7 +236,7 @@ static struct entry *find(struct shard *s, const struct aname_cache_key *k)
 {
 	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
 	     e = e->hnext) {
-		if (aname__cache_key_eq(&e->key, k)) {
+		if (key_eq(&e->key, k)) {
 			return e;
 		}
 	}
@@ -225,7 +282,8 @@ static void touch(struct shard *s, struct entry *e)
 	}
 }
 
-static void remove_entry(struct shard *s, struct entry *e)
+static void remove_entry(struct shard *s, struct entry *e,
+			 struct entry **dead)
 {
 	struct entry **pp = &s->buckets[e->key.hash & s->mask];
 	while (*pp != e) {
@@ -235,10 +293,27 @@ static void remove_entry(struct shard *s, struct entry *e)
 	lru_unlink(s, e);
 	s->count--;
 	s->bytes -= entry_bytes(e);
-	aname_result_unref(e->res);
-	free(e);
+	/* Freed by the caller once the shard is unlocked (free_dead()). */
+	e->lnext = *dead;
+	*dead = e;
 }
 
+static void free_dead(struct entry *dead)
+{
+	while (dead != NULL) {
+		struct entry *next = dead->lnext;
+		aname_result_unref(dead->res);
+		free(dead);
+		dead = next;
+	}
+}
+
+static struct entry *entry_new(const struct aname_cache_key *k)
+{
+	return calloc(1, sizeof(struct entry) - sizeof(k->name) + k->len);
+}
+
+/* Chains stay at about one entry: a hit usually touches one entry. */
 static void grow(struct shard *s)
 {
 	size_t nmask = s->mask * 2 + 1;
@@ -260,11 +335,18 @@ static void grow(struct shard *s)
 	s->mask = nmask;
 }
 
-/* Find or create the entry for \a k; evicts the LRU entry when full. */
-static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
+/* Find or create the entry for \a k; evicts the LRU entry when full.
+ * \a spare is a blank entry allocated before the lock was taken: used, or
+ * added to *dead to be freed after it, like every evicted entry. */
+static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
+			    struct entry *spare, struct entry **dead)
 {
 	struct entry *e = find(s, k);
-	if (e != NULL) {
+	if (e != NULL || spare == NULL) {
+		if (spare != NULL) {
+			spare->lnext = *dead;
+			*dead = spare;
+		}
 		return e;
 	}
 	while (s->count >= s->max && s->tail != NULL) {
@@ -275,13 +357,10 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
 			lru_push_front(s, victim);
 			continue;
 		}
-		remove_entry(s, victim);
+		remove_entry(s, victim, dead);
 		s->evictions++;
 	}
-	e = calloc(1, sizeof(*e) - sizeof(e->key.name) + k->len);
-	if (e == NULL) {
-		return NULL;
-	}
+	e = spare;
 	/* The key is stored truncated to its length. */
 	e->key.len = k->len;
 	e->key.rrtype = k->rrtype;
@@ -292,10 +371,44 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k)
 	lru_push_front(s, e);
 	s->count++;
 	s->bytes += entry_bytes(e);
-	if (s->count > (s->mask + 1) * 2) {
+	if (s->count > s->mask + 1) {
 		grow(s);
 	}
 	return e;
+}
+
+/* Under the shard lock: fill \a out as aname__cache_get() documents, but
+ * with out->res borrowed (no reference taken). */
+static inline __attribute__((always_inline)) void
+view_locked(struct aname_cache *c, struct shard *s,
+	    const struct aname_cache_key *k, uint64_t now_ms, bool want_stale,
+	    struct aname_cache_view *out)
+{
+	*out = (struct aname_cache_view){ .key_hash = k->hash };
+	s->stats[ANAME_STAT_REQUESTS]++;
+	struct entry *e = find(s, k);
+	if (e == NULL) {
+		s->stats[ANAME_STAT_MISSES]++;
+		return;
+	}
+	out->fail_ms = e->fail_ms;
+	out->fail_status = e->fail_status;
+	out->fails = e->fails;
+	out->refresh_hold_ms = e->refresh_after_ms;
+	aname_result_t *r = e->res;
+	if (r != NULL && !aname__result_expired(r, now_ms)) {
+		out->fresh = true;
+		out->res = r;
+		s->stats[ANAME_STAT_HITS_FRESH]++;
+		touch(s, e);
+		return;
+	}
+	s->stats[ANAME_STAT_MISSES]++;
+	if (r != NULL && want_stale && c->max_stale_s > 0 &&
+	    now_ms < r->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
+		out->res = r;
+		touch(s, e);
+	}
 }
 
 void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
@@ -303,35 +416,29 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		      struct aname_cache_view *out)
 {
 	struct shard *s = shard_of(c, k);
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->lock);
-	s->stats[ANAME_STAT_REQUESTS]++;
-	struct entry *e = find(s, k);
-	if (e == NULL) {
-		s->stats[ANAME_STAT_MISSES]++;
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	out->fail_ms = e->fail_ms;
-	out->fail_status = e->fail_status;
-	out->fails = e->fails;
-	out->key_hash = k->hash;
-	out->refresh_hold_ms = e->refresh_after_ms;
-	aname_result_t *r = e->res;
-	if (r != NULL && !aname__result_expired(r, now_ms)) {
-		out->fresh = true;
-		out->res = aname_result_ref(r);
-		s->stats[ANAME_STAT_HITS_FRESH]++;
-		touch(s, e);
-	} else {
-		s->stats[ANAME_STAT_MISSES]++;
-		if (r != NULL && want_stale && c->max_stale_s > 0 &&
-		    now_ms < r->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
-			out->res = aname_result_ref(r);
-			touch(s, e);
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
+	aname__spin_lock(&s->lock);
+	view_locked(c, s, k, now_ms, want_stale, out);
+	out->res = aname_result_ref(out->res);
+	aname__spin_unlock(&s->lock);
+}
+
+struct aname_cache_hold aname__cache_hold(struct aname_cache *c,
+					  const struct aname_cache_key *k,
+					  uint64_t now_ms, bool want_stale,
+					  struct aname_cache_view *out)
+{
+	struct shard *s = shard_of(c, k);
+	aname__spin_lock(&s->lock);
+	view_locked(c, s, k, now_ms, want_stale, out);
+	return (struct aname_cache_hold){ s };
+}
+
+void aname__cache_release(struct aname_cache_hold h, bool keep,
+			  struct aname_cache_view *v)
+{
+	struct shard *s = h.shard;
+	v->res = keep ? aname_result_ref(v->res) : NULL;
+	aname__spin_unlock(&s->lock);
 }
 
 static bool same_addresses(aname_result_t *a, aname_result_t *b)
@@ -346,12 +453,15 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	pthread_mutex_lock(&s->lock);
-	struct entry *e = upsert(s, k);
+	struct entry *dead = NULL, *spare = entry_new(k);
+	aname__spin_lock(&s->lock);
+	struct entry *e = upsert(s, k, spare, &dead);
 	if (e == NULL) {
-		pthread_mutex_unlock(&s->lock);
+		aname__spin_unlock(&s->lock);
+		free_dead(dead);
 		return ANAME_ENOMEM;
 	}
+	aname_result_t *old = e->res;
 	/* A refresh that did not extend the entry came from libunbound's
 	 * copy (see ubsetup.c): try again shortly, not on every lookup. */
 	e->refresh_after_ms = 0;
@@ -363,13 +473,14 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 	if (e->res == NULL || !same_addresses(e->res, res)) {
 		e->changed_ms = now_ms != 0 ? now_ms : 1;
 	}
-	aname_result_unref(e->res);
 	e->res = aname_result_ref(res);
 	e->fail_ms = 0;
 	e->fails = 0;
 	e->fail_status = ANAME_OK;
 	s->bytes += entry_bytes(e);
-	pthread_mutex_unlock(&s->lock);
+	aname__spin_unlock(&s->lock);
+	aname_result_unref(old);
+	free_dead(dead);
 	return ANAME_OK;
 }
 
@@ -377,18 +488,18 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 		      int status, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	pthread_mutex_lock(&s->lock);
-	struct entry *e = upsert(s, k);
-	if (e == NULL) {
-		pthread_mutex_unlock(&s->lock);
-		return ANAME_ENOMEM;
+	struct entry *dead = NULL, *spare = entry_new(k);
+	aname__spin_lock(&s->lock);
+	struct entry *e = upsert(s, k, spare, &dead);
+	if (e != NULL) {
+		e->fail_ms = now_ms != 0 ? now_ms : 1;
+		e->fails++;
+		e->fail_status = status;
+		e->refresh_after_ms = 0;
 	}
-	e->fail_ms = now_ms != 0 ? now_ms : 1;
-	e->fails++;
-	e->fail_status = status;
-	e->refresh_after_ms = 0;
-	pthread_mutex_unlock(&s->lock);
-	return ANAME_OK;
+	aname__spin_unlock(&s->lock);
+	free_dead(dead);
+	return e != NULL ? ANAME_OK : ANAME_ENOMEM;
 }
 
 void aname__cache_hold_refresh(struct aname_cache *c,
@@ -396,12 +507,12 @@ void aname__cache_hold_refresh(struct aname_cache *c,
 			       uint64_t until_ms)
 {
 	struct shard *s = shard_of(c, k);
-	pthread_mutex_lock(&s->lock);
+	aname__spin_lock(&s->lock);
 	struct entry *e = find(s, k);
 	if (e != NULL) {
 		e->refresh_after_ms = until_ms;
 	}
-	pthread_mutex_unlock(&s->lock);
+	aname__spin_unlock(&s->lock);
 }
 
 int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
@@ -411,14 +522,16 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		struct shard *s = &c->shards[i];
 		/* Copy out under the lock, call back without it: fn may take
 		 * other locks, or look up the cache itself. */
-		pthread_mutex_lock(&s->lock);
+		/* Allocate unlocked; entries added meanwhile are left out. */
+		aname__spin_lock(&s->lock);
 		size_t n = s->count, k = 0;
+		aname__spin_unlock(&s->lock);
 		struct aname_cache_item *items =
 			n > 0 ? calloc(n, sizeof(*items)) : NULL;
 		if (n > 0 && items == NULL) {
-			pthread_mutex_unlock(&s->lock);
 			return ANAME_ENOMEM;
 		}
+		aname__spin_lock(&s->lock);
 		for (struct entry *e = s->head; e != NULL && k < n;
 		     e = e->lnext) {
 			struct aname_cache_item *it = &items[k++];
@@ -432,7 +545,7 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 			it->fail_status = e->fail_status;
 			it->changed_ms = e->changed_ms;
 		}
-		pthread_mutex_unlock(&s->lock);
+		aname__spin_unlock(&s->lock);
 		int stop = 0;
 		for (size_t j = 0; j < k; j++) {
 			if (stop == 0) {
@@ -453,7 +566,7 @@ void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
 {
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
-		pthread_mutex_lock(&s->lock);
+		aname__spin_lock(&s->lock);
 		for (struct entry *e = s->head; e != NULL; e = e->lnext) {
 			struct aname_cache_brief b = {
 				.res = e->res,
@@ -465,7 +578,7 @@ void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
 			};
 			fn(arg, &b);
 		}
-		pthread_mutex_unlock(&s->lock);
+		aname__spin_unlock(&s->lock);
 	}
 }
 
@@ -475,11 +588,11 @@ void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 	uint64_t n = 0, b = 0, ev = 0;
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
-		pthread_mutex_lock(&s->lock);
+		aname__spin_lock(&s->lock);
 		n += s->count;
 		b += s->bytes + (s->mask + 1) * sizeof(*s->buckets);
 		ev += s->evictions;
-		pthread_mutex_unlock(&s->lock);
+		aname__spin_unlock(&s->lock);
 	}
 	*entries = n;
 	*bytes = b;
@@ -491,9 +604,9 @@ uint64_t aname__cache_stat(struct aname_cache *c, int stat)
 	uint64_t sum = 0;
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
-		pthread_mutex_lock(&s->lock);
+		aname__spin_lock(&s->lock);
 		sum += s->stats[stat];
-		pthread_mutex_unlock(&s->lock);
+		aname__spin_unlock(&s->lock);
 	}
 	return sum;
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct aname_cache;
+struct shard;
 
 /* name[] is last so that cache entries can store it truncated. */
 struct aname_cache_key {
@@ -60,6 +61,22 @@ void aname__cache_free(struct aname_cache *c);
 void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		      uint64_t now_ms, bool want_stale,
 		      struct aname_cache_view *out);
+/* aname__cache_get() without taking a reference, for the hit path of
+ * aname_cache_synth_wire(): it writes the answer while the entry is
+ * pinned by its shard lock, so no reference count moves.  hold() returns
+ * with the lock held and out->res borrowed; the caller only reads *out
+ * and copies from out->res (no locks, no calls out, no allocation), then
+ * calls release().  With keep, release() turns out->res into a new
+ * reference; without, it sets out->res to NULL. */
+struct aname_cache_hold {
+	struct shard *shard;
+};
+struct aname_cache_hold aname__cache_hold(struct aname_cache *c,
+					  const struct aname_cache_key *k,
+					  uint64_t now_ms, bool want_stale,
+					  struct aname_cache_view *out);
+void aname__cache_release(struct aname_cache_hold h, bool keep,
+			  struct aname_cache_view *v);
 /* Store an answer (adds its own reference).  An answer that does not
  * extend the entry's life holds the next refresh off for
  * ANAME_REFRESH_RETRY_MS: it was libunbound's cached copy. */

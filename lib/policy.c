@@ -32,12 +32,6 @@
  */
 #include "policy.h"
 
-bool aname__policy_fetches(enum aname_action a)
-{
-	return a == ANAME_ACT_SERVE_REFRESH || a == ANAME_ACT_STALE_REFRESH ||
-	       a == ANAME_ACT_STALE_WAIT || a == ANAME_ACT_FETCH;
-}
-
 uint64_t aname__policy_backoff_ms(const struct aname_policy *pol,
 				  const struct aname_cache_view *v)
 {
@@ -58,31 +52,19 @@ bool aname__policy_backing_off(const struct aname_policy *pol,
 	       now_ms < v->fail_ms + aname__policy_backoff_ms(pol, v);
 }
 
-uint64_t aname__policy_refresh_at(const struct aname_policy *pol,
-				  const aname_result_t *res)
-{
-	uint64_t lead = (uint64_t)res->ttl * 10u * pol->prefetch_percent;
-	return res->expire_ms > lead ? res->expire_ms - lead : 0;
-}
-
 enum aname_action aname__policy_decide(const struct aname_policy *pol,
 				       const struct aname_cache_view *v,
 				       const struct aname_policy_input *in,
 				       uint64_t now_ms)
 {
+	enum aname_action act;
+	if (aname__policy_decide_fresh(pol, v, in, now_ms, &act)) {
+		return act;
+	}
+	bool startable = aname__policy_startable(v, in, now_ms);
 	bool backoff = aname__policy_backing_off(pol, v, in->recovered_ms,
 						 now_ms);
-	/* The hold matters when no fetch is known to run: it stands for one
-	 * (or for a refresh that just returned libunbound's copy). */
-	bool startable = !in->fetch_running && in->room_fetch &&
-			 now_ms >= v->refresh_hold_ms;
 	bool can_wait = in->waits && in->room_waiter;
-	if (v->res != NULL && v->fresh) {
-		bool due = pol->prefetch_percent > 0 &&
-			   now_ms >= aname__policy_refresh_at(pol, v->res);
-		return due && startable ? ANAME_ACT_SERVE_REFRESH
-					: ANAME_ACT_SERVE;
-	}
 	if (v->res != NULL) {
 		bool wait = can_wait && pol->stale_client_timeout_ms > 0;
 		if (backoff) {

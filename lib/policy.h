@@ -17,6 +17,7 @@
 
 #include "aname_private.h"
 #include "cache.h"
+#include "result.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,8 +53,54 @@ enum aname_action {
 	ANAME_ACT_SHED,          /* nothing usable and no room */
 };
 
-/* True when the action needs the fetch table (starts or joins a fetch). */
-bool aname__policy_fetches(enum aname_action a);
+/* True when the action needs the fetch table (starts or joins a fetch).
+ * Inline: every cache hit asks. */
+static inline bool aname__policy_fetches(enum aname_action a)
+{
+	return a == ANAME_ACT_SERVE_REFRESH || a == ANAME_ACT_STALE_REFRESH ||
+	       a == ANAME_ACT_STALE_WAIT || a == ANAME_ACT_FETCH;
+}
+
+/* When refresh-ahead becomes due for a fresh result. */
+static inline uint64_t aname__policy_refresh_at(const struct aname_policy *pol,
+						const aname_result_t *res)
+{
+	uint64_t lead = (uint64_t)res->ttl * 10u * pol->prefetch_percent;
+	return res->expire_ms > lead ? res->expire_ms - lead : 0;
+}
+
+/* A new fetch may start.  The hold matters when no fetch is known to run:
+ * it stands for one (or for a refresh that just returned libunbound's
+ * copy). */
+static inline bool aname__policy_startable(const struct aname_cache_view *v,
+					   const struct aname_policy_input *in,
+					   uint64_t now_ms)
+{
+	return !in->fetch_running && in->room_fetch &&
+	       now_ms >= v->refresh_hold_ms;
+}
+
+/* The first branch of aname__policy_decide(), the hit path's: with fresh
+ * data, serve it, and refresh ahead when that is due (backoff does not
+ * apply to fresh data).  Returns false, leaving *act alone, when the data
+ * is not fresh.  Inline so that a hit pays no call for it; the decision
+ * still has one home, because aname__policy_decide() starts here. */
+static inline bool aname__policy_decide_fresh(const struct aname_policy *pol,
+					      const struct aname_cache_view *v,
+					      const struct aname_policy_input *in,
+					      uint64_t now_ms,
+					      enum aname_action *act)
+{
+	if (v->res == NULL || !v->fresh) {
+		return false;
+	}
+	bool due = pol->prefetch_percent > 0 &&
+		   now_ms >= aname__policy_refresh_at(pol, v->res);
+	*act = due && aname__policy_startable(v, in, now_ms)
+		       ? ANAME_ACT_SERVE_REFRESH
+		       : ANAME_ACT_SERVE;
+	return true;
+}
 
 enum aname_action aname__policy_decide(const struct aname_policy *pol,
 				       const struct aname_cache_view *v,
@@ -68,8 +115,5 @@ bool aname__policy_backing_off(const struct aname_policy *pol,
 uint64_t aname__policy_backoff_ms(const struct aname_policy *pol,
 				  const struct aname_cache_view *v);
 
-/* When refresh-ahead becomes due for a fresh result (for registrations). */
-uint64_t aname__policy_refresh_at(const struct aname_policy *pol,
-				  const aname_result_t *res);
 
 #endif /* ANAME_POLICY_H */

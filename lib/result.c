@@ -88,33 +88,6 @@ size_t aname__result_bytes(const aname_result_t *res)
 	return sizeof(*res) + alen + res->target_len + 1;
 }
 
-bool aname__result_expired(const aname_result_t *res, uint64_t now_ms)
-{
-	return now_ms >= res->expire_ms;
-}
-
-uint32_t aname__result_ttl_at(const aname_result_t *res, uint64_t now_ms)
-{
-	if (res->status != ANAME_OK) {
-		return 0;
-	}
-	/* Served stale (RFC 8767): the stale TTL, whatever came in. */
-	if (aname__result_expired(res, now_ms)) {
-		return res->stale_ttl;
-	}
-	/* TTL 0 means "use once, do not cache": during its short hold
-	 * (ANAME_TTL0_HOLD_MS, answer.h) it is passed on with TTL 0. */
-	if (res->ttl == 0) {
-		return 0;
-	}
-	/* Round up: a record with 300 ms left still has a TTL of 1, not 0
-	 * ("do not cache"), which hosts would pass on to resolvers.  Never
-	 * above the TTL received: a coarse clock may lag the one that set
-	 * the expiry. */
-	uint64_t left = (res->expire_ms - now_ms + 999) / 1000;
-	return left < res->ttl ? (uint32_t)left : res->ttl;
-}
-
 aname_result_t *aname_result_ref(const aname_result_t *res)
 {
 	if (res == NULL) {

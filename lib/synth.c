@@ -13,9 +13,10 @@
  * so here it only meets the ALIAS TTL.  The wire writer allocates nothing:
  * it is on a host's query path.
  */
-#include "name.h"
-#include "result.h"
+#include "synth.h"
+
 #include "clock.h"
+#include "name.h"
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -85,33 +86,82 @@ static const aname_result_t *addresses_of(const aname_result_t *res,
 	return p != NULL && p->status == ANAME_OK && p->count > 0 ? p : NULL;
 }
 
-int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
-		     const uint8_t *owner, size_t owner_len,
-		     uint32_t alias_ttl, uint8_t *buf, size_t buflen,
+/* A short copy without a libc call: eight bytes at a time, the last word
+ * overlapping. */
+static void copy_name(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++) {
+			dst[i] = src[i];
+		}
+		return;
+	}
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		memcpy(dst + i, src + i, 8);
+	}
+	memcpy(dst + n - 8, src + n - 8, 8);
+}
+
+/* One address into the RR at p; fixed-size copies, not a libc call. */
+static void put_rr(uint8_t *p, const uint8_t *owner, size_t owner_len,
+		   uint16_t type, uint32_t ttl, const uint8_t *addr)
+{
+	copy_name(p, owner, owner_len);
+	p += owner_len;
+	put16(p, type);
+	put16(p + 2, 1 /* IN */);
+	put32(p + 4, ttl);
+	if (type == ANAME_RRTYPE_A) {
+		put16(p + 8, 4);
+		memcpy(p + 10, addr, 4);
+	} else {
+		put16(p + 8, 16);
+		memcpy(p + 10, addr, 16);
+	}
+}
+
+/* A cached per-type answer: the hit path, kept small. */
+static int synth_one(const aname_result_t *res, uint16_t type,
+		     const uint8_t *owner, size_t owner_len, uint32_t alias_ttl,
+		     uint64_t now_ms, uint8_t *buf, size_t buflen,
 		     size_t *written)
+{
+	if (res->status != ANAME_OK || res->count == 0) {
+		*written = 0;
+		return 0;
+	}
+	uint32_t left = aname__result_ttl_at(res, now_ms);
+	uint32_t ttl = left < alias_ttl ? left : alias_ttl;
+	size_t alen = type == ANAME_RRTYPE_A ? 4 : 16;
+	size_t rrlen = owner_len + 10 + alen;
+	if (buflen < res->count * rrlen) {
+		return ANAME_ENOSPC;
+	}
+	for (size_t i = 0; i < res->count; i++) {
+		put_rr(buf + i * rrlen, owner, owner_len, type, ttl,
+		       res->data + i * alen);
+	}
+	*written = res->count * rrlen;
+	return (int)res->count;
+}
+
+/* A combined A+AAAA result, or a type asked of the other's result: kept
+ * out of line so that the hit path above pays for none of it. */
+__attribute__((noinline)) static int
+synth_general(const aname_result_t *res, uint16_t rrtype,
+	      const uint8_t *owner, size_t owner_len, uint32_t alias_ttl,
+	      uint64_t now_ms, uint8_t *buf, size_t buflen, size_t *written)
 {
 	uint16_t types[2];
 	const aname_result_t *sets[2];
 	size_t pos = 0;
 	int rrs = 0;
-	if (written != NULL) {
-		*written = 0;
-	}
-	if (res == NULL || buf == NULL || !valid_type(rrtype)) {
-		return ANAME_EINVAL;
-	}
-	if (!aname__name_wire_ok(owner, owner_len)) {
-		return ANAME_EBADNAME;
-	}
-	/* This is a host's query path: read the clock once, copy addresses
-	 * straight out of the immutable result. */
-	uint64_t now = aname__now_coarse_ms();
 	uint32_t ttl = alias_ttl;
 	int n = types_of(rrtype, types);
 	for (int t = 0; t < n; t++) {
 		sets[t] = addresses_of(res, types[t]);
 		if (sets[t] != NULL) {
-			uint32_t left = aname__result_ttl_at(sets[t], now);
+			uint32_t left = aname__result_ttl_at(sets[t], now_ms);
 			ttl = left < ttl ? left : ttl;
 		}
 	}
@@ -126,19 +176,50 @@ int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
 			return ANAME_ENOSPC;
 		}
 		for (size_t i = 0; i < set->count; i++) {
-			uint8_t *p = buf + pos;
-			memcpy(p, owner, owner_len);
-			p += owner_len;
-			put16(p, types[t]);
-			put16(p + 2, 1 /* IN */);
-			put32(p + 4, ttl);
-			put16(p + 8, (uint16_t)alen);
-			memcpy(p + 10, set->data + i * alen, alen);
+			put_rr(buf + pos, owner, owner_len, types[t], ttl,
+			       set->data + i * alen);
 			pos += rrlen;
 			rrs++;
 		}
 	}
+	*written = pos;
+	return rrs;
+}
+
+int aname__synth_wire_at(const aname_result_t *res, uint16_t rrtype,
+			 const uint8_t *owner, size_t owner_len,
+			 uint32_t alias_ttl, uint64_t now_ms, uint8_t *buf,
+			 size_t buflen, size_t *written)
+{
+	if (res->rrtype == rrtype && rrtype != ANAME_RRTYPE_BOTH) {
+		return synth_one(res, rrtype, owner, owner_len, alias_ttl,
+				 now_ms, buf, buflen, written);
+	}
+	return synth_general(res, rrtype, owner, owner_len, alias_ttl, now_ms,
+			     buf, buflen, written);
+}
+
+int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
+		     const uint8_t *owner, size_t owner_len,
+		     uint32_t alias_ttl, uint8_t *buf, size_t buflen,
+		     size_t *written)
+{
+	size_t pos = 0;
 	if (written != NULL) {
+		*written = 0;
+	}
+	if (res == NULL || buf == NULL || !valid_type(rrtype)) {
+		return ANAME_EINVAL;
+	}
+	if (!aname__name_wire_ok(owner, owner_len)) {
+		return ANAME_EBADNAME;
+	}
+	/* This is a host's query path: read the clock once, copy addresses
+	 * straight out of the immutable result. */
+	int rrs = aname__synth_wire_at(res, rrtype, owner, owner_len,
+				       alias_ttl, aname__now_coarse_ms(), buf,
+				       buflen, &pos);
+	if (written != NULL && rrs >= 0) {
 		*written = pos;
 	}
 	return rrs;
