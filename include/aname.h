@@ -615,6 +615,46 @@ ANAME_API int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
 				      size_t target_len, uint16_t rrtype,
 				      unsigned flags, aname_result_t **out);
 
+/** aname_cache_synth_wire(): the answer is stale (RFC 8767). */
+#define ANAME_ANSWER_STALE (1u << 0)
+/** aname_cache_synth_wire(): the answer was DNSSEC-validated. */
+#define ANAME_ANSWER_SECURE (1u << 1)
+/** aname_cache_synth_wire(): the target does not exist (0 records). */
+#define ANAME_ANSWER_NXDOMAIN (1u << 2)
+
+/**
+ * The fastest way for a synchronous host to answer an ALIAS owner from the
+ * cache: aname_cache_lookup_wire(), aname_synth_wire() and
+ * aname_result_unref() in one call.  It reads the clock once and writes
+ * the records while the cache entry is held by its shard lock, so no
+ * reference count is touched and nothing is returned that must be freed.
+ * A miss, a refresh-ahead or stale data starts a background fetch with
+ * ANAME_LOOKUP_FETCH exactly as aname_cache_lookup() does.
+ *
+ * \param[in]  target, target_len  Target in uncompressed wire format.
+ * \param[in]  rrtype   ANAME_RRTYPE_A or ANAME_RRTYPE_AAAA.
+ * \param[in]  flags    ANAME_LOOKUP_* bits.
+ * \param[in]  owner, owner_len, alias_ttl  As for aname_synth_wire().
+ * \param[out] buf, buflen, written  As for aname_synth_wire(); *written
+ *                      is 0 unless records were written.
+ * \param[out] info     If not NULL: ANAME_ANSWER_* bits of the answer on a
+ *                      hit, 0 otherwise.
+ * \return The number of records written (0: the target has no address of
+ *         that type, NODATA or NXDOMAIN, see \a info), or:
+ * \retval ANAME_EAGAIN    Nothing usable (see aname_cache_lookup()).
+ * \retval ANAME_ESHED     As for aname_cache_lookup().
+ * \retval ANAME_ENOSPC    \a buf is too small; nothing usable was written.
+ * \retval ANAME_EINVAL, ANAME_EBADNAME.
+ * \note Thread-safe; takes one cache-shard lock, for the time it takes to
+ *       copy the records.  Since 0.2.
+ */
+ANAME_API int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
+				     size_t target_len, uint16_t rrtype,
+				     unsigned flags, const uint8_t *owner,
+				     size_t owner_len, uint32_t alias_ttl,
+				     uint8_t *buf, size_t buflen,
+				     size_t *written, unsigned *info);
+
 /**
  * Keep a target warm: resolve it now and refresh it ahead of expiry for as
  * long as it stays registered.  Registrations are counted per (target,

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -309,4 +310,141 @@ Test(resolve, lookup_by_wire_name)
 	cr_assert_eq(aname_cache_lookup_wire(ctx, wire, len, 1, 0, &res),
 		     ANAME_EBADNAME);
 	cr_assert_null(res);
+}
+
+/* aname_cache_synth_wire() writes exactly what the two-call path writes. */
+Test(resolve, cache_synth_wire_matches_lookup_and_synth)
+{
+	th_done_t d = {0};
+	uint8_t target[255], owner[255], buf[512], ref[512];
+	size_t tlen, olen, n = 99, rn = 0;
+	unsigned info = 99;
+	cr_assert_eq(aname_name_to_wire("WWW.example.TEST", target,
+					sizeof(target), &tlen),
+		     ANAME_OK);
+	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
+					sizeof(owner), &olen),
+		     ANAME_OK);
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 3600, buf, sizeof(buf), &n,
+					    &info),
+		     ANAME_EAGAIN, "nothing cached yet");
+	cr_assert_eq(n, 0);
+	cr_assert_eq(info, 0);
+	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 3600, buf, sizeof(buf), &n,
+					    &info),
+		     2);
+	cr_assert_eq(n, 2 * (olen + 10 + 4));
+	cr_assert_eq(info, 0, "fresh, not validated, exists");
+	aname_result_t *res = NULL;
+	cr_assert_eq(aname_cache_lookup_wire(ctx, target, tlen, 1, 0, &res),
+		     ANAME_OK);
+	cr_assert_eq(aname_synth_wire(res, 1, owner, olen, 3600, ref,
+				      sizeof(ref), &rn),
+		     2);
+	aname_result_unref(res);
+	cr_assert_eq(rn, n);
+	/* The TTL is the record's (300 s, counting down), not the ALIAS's;
+	 * the two calls may straddle a second, so compare around it. */
+	cr_assert_eq(memcmp(buf, ref, olen + 4), 0);
+	cr_assert_eq(memcmp(buf + olen + 8, ref + olen + 8, n - olen - 8), 0);
+	uint32_t ttl = (uint32_t)buf[olen + 4] << 24 | buf[olen + 5] << 16 |
+		       buf[olen + 6] << 8 | buf[olen + 7];
+	cr_assert(ttl >= 298 && ttl <= 300, "ttl %u", ttl);
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 60, buf, sizeof(buf), &n,
+					    NULL),
+		     2);
+	cr_assert_eq(buf[olen + 7], 60, "capped by the ALIAS TTL");
+
+	/* Too small a buffer: nothing usable, nothing claimed. */
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 60, buf, olen + 14, &n,
+					    &info),
+		     ANAME_ENOSPC);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(info, 0);
+}
+
+Test(resolve, cache_synth_wire_rejects_bad_input)
+{
+	uint8_t target[255], owner[255], buf[512];
+	size_t tlen, olen, n;
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+	cr_assert_eq(aname_name_to_wire("www.example.test", target,
+					sizeof(target), &tlen),
+		     ANAME_OK);
+	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
+					sizeof(owner), &olen),
+		     ANAME_OK);
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen,
+					    ANAME_RRTYPE_BOTH, 0, owner, olen,
+					    60, buf, sizeof(buf), &n, NULL),
+		     ANAME_EINVAL);
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 1u << 7,
+					    owner, olen, 60, buf, sizeof(buf),
+					    &n, NULL),
+		     ANAME_EINVAL, "unknown flag");
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 60, NULL, 0, &n, NULL),
+		     ANAME_EINVAL);
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen - 1, 60, buf, sizeof(buf), &n,
+					    NULL),
+		     ANAME_EBADNAME, "owner length must match");
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen - 1, 1,
+					    ANAME_LOOKUP_FETCH, owner, olen,
+					    60, buf, sizeof(buf), &n, NULL),
+		     ANAME_EBADNAME, "target length must match");
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, 256, 1, 0, owner,
+					    olen, 60, buf, sizeof(buf), &n,
+					    NULL),
+		     ANAME_EBADNAME, "longer than a name can be");
+	target[0] = 70; /* a label longer than 63 */
+	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1,
+					    ANAME_LOOKUP_FETCH, owner, olen,
+					    60, buf, sizeof(buf), &n, NULL),
+		     ANAME_EBADNAME);
+	uint64_t up = 0;
+	cr_assert_eq(aname_stats_get(ctx, ANAME_STAT_UPSTREAM_QUERIES, &up),
+		     ANAME_OK);
+	cr_assert_eq(up, 1, "bad names started no fetch");
+}
+
+/* A miss with ANAME_LOOKUP_FETCH starts the resolution; a later call
+ * answers from it.  An NXDOMAIN target answers 0 records, flagged. */
+Test(resolve, cache_synth_wire_fetches_on_miss)
+{
+	uint8_t target[255], owner[255], buf[512];
+	size_t tlen, olen, n;
+	unsigned info;
+	cr_assert_eq(aname_name_to_wire("nosuch.example.test", target,
+					sizeof(target), &tlen),
+		     ANAME_OK);
+	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
+					sizeof(owner), &olen),
+		     ANAME_OK);
+	int rc = aname_cache_synth_wire(ctx, target, tlen, 1,
+					ANAME_LOOKUP_FETCH, owner, olen, 60,
+					buf, sizeof(buf), &n, &info);
+	cr_assert_eq(rc, ANAME_EAGAIN);
+	/* Await the background fetch: drive the loop until the cache has
+	 * it (5 s at most). */
+	for (int i = 0; i < 100 && rc == ANAME_EAGAIN; i++) {
+		struct pollfd p = { aname_fd(ctx), POLLIN, 0 };
+		(void)poll(&p, 1, 50);
+		cr_assert_geq(aname_process(ctx), 0);
+		rc = aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
+					    olen, 60, buf, sizeof(buf), &n,
+					    &info);
+	}
+	cr_assert_eq(rc, 0, "NXDOMAIN: no records (%d)", rc);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(info, ANAME_ANSWER_NXDOMAIN);
 }

@@ -206,6 +206,26 @@ void tsan_poke(aname_ctx_t *ctx, unsigned i)
 	int reason;
 	switch (i % 5) {
 	case 0: {
+		if ((i / 5) % 2 == 1) {
+			/* The one-call hit path, which copies under the
+			 * shard lock instead of taking a reference. */
+			uint8_t w[255], owner[] = "\5alias\4test";
+			size_t wl, n;
+			unsigned info;
+			TSAN_CHECK(aname_name_to_wire(tsan_target(i), w,
+						      sizeof(w),
+						      &wl) == ANAME_OK,
+				   "name_to_wire");
+			int rc = aname_cache_synth_wire(
+				ctx, w, wl, ANAME_RRTYPE_A,
+				ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE, owner,
+				sizeof(owner), 300, (uint8_t *)buf,
+				sizeof(buf), &n, &info);
+			TSAN_CHECK(rc >= 0 || rc == ANAME_EAGAIN ||
+					   rc == ANAME_ESHED,
+				   "synth_wire: %s", aname_status_name(rc));
+			break;
+		}
 		int rc = aname_cache_lookup(ctx, tsan_target(i),
 					    i % 2 ? ANAME_RRTYPE_A
 						  : ANAME_RRTYPE_AAAA,

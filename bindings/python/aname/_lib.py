@@ -84,6 +84,10 @@ PROTOTYPES = {
                                    P(res_p)]),
     "aname_cache_lookup_wire": (c_int, [ctx_p, c_char_p, c_size_t, c_uint16,
                                         c_uint, P(res_p)]),
+    "aname_cache_synth_wire": (c_int, [ctx_p, c_char_p, c_size_t, c_uint16,
+                                       c_uint, c_char_p, c_size_t, c_uint32,
+                                       c_char_p, c_size_t, P(c_size_t),
+                                       P(c_uint)]),
     "aname_target_register": (c_int, [ctx_p, c_char_p, c_uint16]),
     "aname_target_unregister": (c_int, [ctx_p, c_char_p, c_uint16]),
 
