@@ -60,3 +60,13 @@ bench-assemble: $$(filter-out bench-assemble,$$(BENCH_TARGETS))
 
 bench-report:
 	bench/assemble.sh $(ABENCH_DIR) BENCHMARKS.md
+
+# Release 0.1.0's library against this tree's, alternately in one session
+# (bench/compare.py): every library figure both have, and a failure when
+# one got more than 5 % worse.  Not part of "make bench" (about 10 minutes
+# more); its section joins BENCHMARKS.md at the next bench-report.
+BENCH_COMPARE_REV ?= d487b06
+BENCH_COMPARE_ROUNDS ?= 2
+.PHONY: bench-compare
+bench-compare: bench-deps $(patsubst %,$(ABENCH_DIR)/bench_%,hit miss coalesce memory deadline)
+	bench/compare.py $(B) $(BENCH_COMPARE_REV) $(BENCH_COMPARE_ROUNDS)
