@@ -121,14 +121,20 @@ aname_result_t *aname__job_take_result(struct aname_job *job)
 	return res;
 }
 
-/* Lock-free stack push (Treiber); the link field is chosen by offset. */
-static void push(_Atomic(struct aname_job *) *head, struct aname_job *job,
+/* Lock-free stack push (Treiber); the link field is chosen by offset.
+ * Returns true when the stack was empty: only then must the driver be
+ * woken.  It reads its eventfd before it takes a stack, so a push onto a
+ * stack it has not taken yet is seen without a wake of its own, and one
+ * onto the stack it just emptied wakes it again (one write per burst,
+ * not per job: the miss path's syscalls). */
+static bool push(_Atomic(struct aname_job *) *head, struct aname_job *job,
 		 struct aname_job **link)
 {
 	struct aname_job *old = atomic_load(head);
 	do {
 		*link = old;
 	} while (!atomic_compare_exchange_weak(head, &old, job));
+	return old == NULL;
 }
 
 /* ------------------------------------------------------------ host side */
@@ -148,8 +154,9 @@ struct aname_job *aname__driver_submit(struct aname_driver *d,
 	atomic_init(&job->refs, 2);
 	atomic_init(&job->state, ANAME_JOB_PENDING);
 	atomic_fetch_add(&d->refs, 1); /* the job's memory names the driver */
-	push(&d->subs, job, &job->qnext);
-	wake(d);
+	if (push(&d->subs, job, &job->qnext)) {
+		wake(d);
+	}
 	return job;
 }
 
@@ -168,8 +175,9 @@ bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
 		aname__job_release(job);
 		return true;
 	}
-	push(&d->cancels, job, &job->cnext);
-	wake(d);
+	if (push(&d->cancels, job, &job->cnext)) {
+		wake(d);
+	}
 	return true;
 }
 
@@ -381,17 +389,26 @@ static bool run_queues(struct aname_driver *d)
 	return atomic_load(&d->stop);
 }
 
-static void wait_events(int ep, int timeout_ms)
+enum { READY_WAKE = 1, READY_UB = 2 };
+
+/* Which of the two fds (the eventfd, libunbound's) are readable. */
+static unsigned wait_events(struct aname_driver *d, int ep, int timeout_ms)
 {
 	struct epoll_event ev[2];
-	(void)epoll_wait(ep, ev, 2, timeout_ms);
+	unsigned ready = 0;
+	int n = epoll_wait(ep, ev, 2, timeout_ms);
+	for (int i = 0; i < n; i++) {
+		ready |= ev[i].data.fd == d->evfd ? READY_WAKE : READY_UB;
+	}
+	return ready;
 }
 
+/* One read empties an eventfd's counter. */
 static void drain(int fd)
 {
 	uint64_t v;
-	while (read(fd, &v, sizeof(v)) > 0) {
-	}
+	ssize_t r = read(fd, &v, sizeof(v));
+	(void)r; /* EAGAIN: nothing was written */
 }
 
 static int poll_set(struct aname_driver *d)
@@ -423,7 +440,7 @@ static void leave(struct aname_driver *d, int ep)
 			if (!d->probe_in_ub || ep < 0) {
 				break;
 			}
-			wait_events(ep, LINGER_PROBE_MS);
+			(void)wait_events(d, ep, LINGER_PROBE_MS);
 		}
 		aname__ub_delete(d->ub); /* calls no callbacks */
 		d->ub = NULL;
@@ -460,14 +477,22 @@ static void *driver_main(void *arg)
 	pthread_setname_np(pthread_self(), "aname-driver");
 	int ep = poll_set(d);
 	bool leaving = ep < 0;
+	/* Only what is ready: an idle fd costs a failing read otherwise. */
+	unsigned ready = READY_WAKE | READY_UB;
 	while (!leaving) {
-		drain(d->evfd);
-		leaving = run_queues(d);
-		if (d->ub != NULL) {
+		if (ready & READY_WAKE) {
+			drain(d->evfd);
+			leaving = run_queues(d);
+		}
+		if (d->ub != NULL && (ready & READY_UB)) {
 			ub_process(d->ub);
 		}
 		if (!leaving) {
-			wait_events(ep, d->ub != NULL ? -1 : LINGER_PROBE_MS);
+			ready = wait_events(d, ep,
+					    d->ub != NULL ? -1 : LINGER_PROBE_MS);
+			if (d->ub == NULL) {
+				ready |= READY_WAKE; /* jobs end at once */
+			}
 		}
 	}
 	leave(d, ep);

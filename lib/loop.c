@@ -235,8 +235,8 @@ static bool in_own_callback(const aname_ctx_t *ctx)
 static void drain_wakefd(struct aname_loop *l)
 {
 	uint64_t v;
-	while (read(l->inbox->wakefd, &v, sizeof(v)) > 0) {
-	}
+	ssize_t r = read(l->inbox->wakefd, &v, sizeof(v)); /* empties it */
+	(void)r;
 	atomic_store(&l->inbox->wake_pending, false);
 }
 
