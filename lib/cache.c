@@ -43,12 +43,20 @@ struct entry {
 	struct entry *lprev, *lnext; /* LRU: head is most recent */
 	aname_result_t *res;         /* NULL: failure record only */
 	uint64_t fail_ms;            /* 0: no recent failure */
-	unsigned fails;              /* consecutive failures */
 	uint64_t changed_ms;         /* the address set last changed */
 	uint64_t refresh_after_ms;   /* no refresh before this */
-	int fail_status;
+	/* The rest is packed into one word before the name (memory per
+	 * entry is a goal, see bench/): statuses are small negative
+	 * numbers, the count stops at UINT16_MAX (far past the backoff's
+	 * cap), and the low half of the key's hash is all that bucketing
+	 * and the policy's jitter use. */
+	uint32_t hash;               /* low 32 bits of the key's hash */
+	uint16_t fails;              /* consecutive failures */
+	int16_t fail_status;
+	uint16_t rrtype;
+	uint8_t len;
 	bool referenced; /* used since it last reached the LRU tail */
-	struct aname_cache_key key;
+	uint8_t name[];  /* the key's folded wire name, len bytes */
 };
 
 struct shard {
@@ -209,7 +217,7 @@ struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
 
 static size_t entry_bytes(const struct entry *e)
 {
-	return sizeof(*e) - sizeof(e->key.name) + e->key.len +
+	return sizeof(*e) + e->len +
 	       (e->res != NULL ? aname__result_bytes(e->res) : 0);
 }
 
@@ -232,11 +240,17 @@ void aname__cache_free(struct aname_cache *c)
 	free(c);
 }
 
+static bool entry_is(const struct entry *e, const struct aname_cache_key *k)
+{
+	return e->hash == (uint32_t)k->hash && e->rrtype == k->rrtype &&
+	       e->len == k->len && names_equal(e->name, k->name, k->len);
+}
+
 static struct entry *find(struct shard *s, const struct aname_cache_key *k)
 {
 	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
 	     e = e->hnext) {
-		if (key_eq(&e->key, k)) {
+		if (entry_is(e, k)) {
 			return e;
 		}
 	}
@@ -285,7 +299,7 @@ static void touch(struct shard *s, struct entry *e)
 static void remove_entry(struct shard *s, struct entry *e,
 			 struct entry **dead)
 {
-	struct entry **pp = &s->buckets[e->key.hash & s->mask];
+	struct entry **pp = &s->buckets[e->hash & s->mask];
 	while (*pp != e) {
 		pp = &(*pp)->hnext;
 	}
@@ -310,7 +324,7 @@ static void free_dead(struct entry *dead)
 
 static struct entry *entry_new(const struct aname_cache_key *k)
 {
-	return calloc(1, sizeof(struct entry) - sizeof(k->name) + k->len);
+	return calloc(1, sizeof(struct entry) + k->len);
 }
 
 /* Chains stay at about one entry: a hit usually touches one entry. */
@@ -325,8 +339,8 @@ static void grow(struct shard *s)
 		struct entry *e = s->buckets[i];
 		while (e != NULL) {
 			struct entry *next = e->hnext;
-			e->hnext = nb[e->key.hash & nmask];
-			nb[e->key.hash & nmask] = e;
+			e->hnext = nb[e->hash & nmask];
+			nb[e->hash & nmask] = e;
 			e = next;
 		}
 	}
@@ -362,10 +376,10 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
 	}
 	e = spare;
 	/* The key is stored truncated to its length. */
-	e->key.len = k->len;
-	e->key.rrtype = k->rrtype;
-	e->key.hash = k->hash;
-	memcpy(e->key.name, k->name, k->len);
+	e->len = k->len;
+	e->rrtype = k->rrtype;
+	e->hash = (uint32_t)k->hash;
+	memcpy(e->name, k->name, k->len);
 	e->hnext = s->buckets[k->hash & s->mask];
 	s->buckets[k->hash & s->mask] = e;
 	lru_push_front(s, e);
@@ -493,8 +507,10 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 	struct entry *e = upsert(s, k, spare, &dead);
 	if (e != NULL) {
 		e->fail_ms = now_ms != 0 ? now_ms : 1;
-		e->fails++;
-		e->fail_status = status;
+		if (e->fails < UINT16_MAX) {
+			e->fails++;
+		}
+		e->fail_status = (int16_t)status;
 		e->refresh_after_ms = 0;
 	}
 	aname__spin_unlock(&s->lock);
@@ -535,10 +551,8 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		for (struct entry *e = s->head; e != NULL && k < n;
 		     e = e->lnext) {
 			struct aname_cache_item *it = &items[k++];
-			/* Entries store the name truncated to its length. */
-			memcpy(&it->key, &e->key,
-			       offsetof(struct aname_cache_key, name) +
-				       e->key.len);
+			/* The full key again (entries keep half the hash). */
+			aname__cache_key(&it->key, e->name, e->len, e->rrtype);
 			it->res = aname_result_ref(e->res);
 			it->fail_ms = e->fail_ms;
 			it->fails = e->fails;
@@ -574,7 +588,7 @@ void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
 				.fails = e->fails,
 				.fail_status = e->fail_status,
 				.refresh_hold_ms = e->refresh_after_ms,
-				.key_hash = e->key.hash,
+				.key_hash = e->hash,
 			};
 			fn(arg, &b);
 		}

@@ -50,7 +50,7 @@ struct aname_cache_view {
 	uint64_t fail_ms;      /* last failure since the last answer, or 0 */
 	unsigned fails;        /* failures in a row since the last answer */
 	int fail_status;
-	uint64_t key_hash;     /* for jitter */
+	uint64_t key_hash;     /* for jitter (policy.c uses the low half) */
 	uint64_t refresh_hold_ms; /* no refresh before this */
 };
 

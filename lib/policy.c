@@ -40,7 +40,9 @@ uint64_t aname__policy_backoff_ms(const struct aname_policy *pol,
 	uint64_t ms = n >= 15 ? cap : 1000u << n;
 	ms = ms < cap ? ms : cap;
 	/* 80 % .. 120 %, from hash bits the table index does not use. */
-	return ms * (80u + (unsigned)((v->key_hash >> 40) % 41u)) / 100u;
+	/* Bits of the low half: the cache keeps only that much of it. */
+	return ms * (80u + (unsigned)(((uint32_t)v->key_hash >> 8) % 41u)) /
+	       100u;
 }
 
 bool aname__policy_backing_off(const struct aname_policy *pol,

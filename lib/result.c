@@ -24,11 +24,18 @@ static size_t addr_len(uint16_t rrtype)
 	return rrtype == ANAME_RRTYPE_AAAA ? 16 : 4;
 }
 
+/* What data[] holds before the target text. */
+static size_t head_len(uint16_t rrtype, size_t count)
+{
+	return rrtype == ANAME_RRTYPE_BOTH ? sizeof(struct aname_result_pair)
+					   : count * addr_len(rrtype);
+}
+
 aname_result_t *aname__result_new(uint16_t rrtype, const char *target,
 				  size_t count)
 {
 	size_t tlen = strlen(target);
-	size_t alen = rrtype == ANAME_RRTYPE_BOTH ? 0 : count * addr_len(rrtype);
+	size_t alen = head_len(rrtype, count);
 	if (count > UINT16_MAX || tlen > UINT16_MAX) {
 		return NULL;
 	}
@@ -63,14 +70,15 @@ aname_result_t *aname__result_both(const char *target, aname_result_t *a,
 	if (res == NULL) {
 		return NULL;
 	}
-	res->parts[0] = aname_result_ref(a);
-	res->parts[1] = aname_result_ref(aaaa);
-	res->part_status[0] = a != NULL ? a->status : a_status;
-	res->part_status[1] = aaaa != NULL ? aaaa->status : aaaa_status;
-	res->status = res->part_status[0] == ANAME_OK ||
-				      res->part_status[1] == ANAME_OK
+	struct aname_result_pair *pair = aname__result_pair(res);
+	pair->parts[0] = aname_result_ref(a);
+	pair->parts[1] = aname_result_ref(aaaa);
+	pair->part_status[0] = a != NULL ? a->status : a_status;
+	pair->part_status[1] = aaaa != NULL ? aaaa->status : aaaa_status;
+	res->status = pair->part_status[0] == ANAME_OK ||
+				      pair->part_status[1] == ANAME_OK
 			      ? ANAME_OK
-			      : res->part_status[0];
+			      : pair->part_status[0];
 	res->secure = (a == NULL || a->secure) && (aaaa == NULL || aaaa->secure);
 	return res;
 }
@@ -82,10 +90,8 @@ uint8_t *aname__result_addrs(aname_result_t *res)
 
 size_t aname__result_bytes(const aname_result_t *res)
 {
-	size_t alen = res->rrtype == ANAME_RRTYPE_BOTH
-			      ? 0
-			      : res->count * addr_len(res->rrtype);
-	return sizeof(*res) + alen + res->target_len + 1;
+	return sizeof(*res) + head_len(res->rrtype, res->count) +
+	       res->target_len + 1;
 }
 
 aname_result_t *aname_result_ref(const aname_result_t *res)
@@ -107,8 +113,10 @@ void aname_result_unref(aname_result_t *res)
 	    1) {
 		return;
 	}
-	aname_result_unref(res->parts[0]);
-	aname_result_unref(res->parts[1]);
+	if (res->rrtype == ANAME_RRTYPE_BOTH) {
+		aname_result_unref(aname__result_pair(res)->parts[0]);
+		aname_result_unref(aname__result_pair(res)->parts[1]);
+	}
 	free(res);
 }
 
@@ -124,8 +132,8 @@ static const aname_result_t *part(const aname_result_t *res, uint16_t rrtype,
 	}
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
 		int i = rrtype == ANAME_RRTYPE_A ? 0 : 1;
-		*status = res->part_status[i];
-		return res->parts[i];
+		*status = aname__result_pair(res)->part_status[i];
+		return aname__result_pair(res)->parts[i];
 	}
 	if (res->rrtype != rrtype) {
 		return NULL;
@@ -139,10 +147,7 @@ const char *aname_result_target(const aname_result_t *res)
 	if (res == NULL) {
 		return NULL;
 	}
-	size_t alen = res->rrtype == ANAME_RRTYPE_BOTH
-			      ? 0
-			      : res->count * addr_len(res->rrtype);
-	return (const char *)res->data + alen;
+	return (const char *)res->data + head_len(res->rrtype, res->count);
 }
 
 int aname_result_status(const aname_result_t *res, uint16_t rrtype)
@@ -214,9 +219,10 @@ int aname_result_stale(const aname_result_t *res)
 	}
 	uint64_t now = aname__now_coarse_ms();
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
+		const struct aname_result_pair *pair = aname__result_pair(res);
 		for (int i = 0; i < 2; i++) {
-			if (res->parts[i] != NULL &&
-			    aname__result_expired(res->parts[i], now)) {
+			if (pair->parts[i] != NULL &&
+			    aname__result_expired(pair->parts[i], now)) {
 				return 1;
 			}
 		}

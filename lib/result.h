@@ -31,10 +31,24 @@ struct aname_result {
 	uint64_t expire_ms; /* monotonic; fresh before this */
 	uint16_t count;     /* addresses */
 	uint16_t target_len;
-	struct aname_result *parts[2]; /* BOTH: A, AAAA (NULL if failed) */
-	int part_status[2];
-	uint8_t data[]; /* addresses, then target text (NUL-terminated) */
+	/* Per type: the addresses, then the target text (NUL-terminated).
+	 * BOTH: a struct aname_result_pair, then the text.  The pair lives
+	 * here rather than in the header because every cached result is per
+	 * type: 24 bytes less per cache entry. */
+	_Alignas(8) uint8_t data[];
 };
+
+struct aname_result_pair {
+	struct aname_result *parts[2]; /* A, AAAA (NULL if failed) */
+	int part_status[2];
+};
+
+/* The two parts of a BOTH result. */
+static inline struct aname_result_pair *
+aname__result_pair(const struct aname_result *res)
+{
+	return (struct aname_result_pair *)(void *)res->data;
+}
 
 aname_result_t *aname__result_new(uint16_t rrtype, const char *target,
 				  size_t count);

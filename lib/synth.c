@@ -79,7 +79,8 @@ static const aname_result_t *addresses_of(const aname_result_t *res,
 {
 	const aname_result_t *p = res;
 	if (res->rrtype == ANAME_RRTYPE_BOTH) {
-		p = res->parts[type == ANAME_RRTYPE_A ? 0 : 1];
+		p = aname__result_pair(res)->parts[type == ANAME_RRTYPE_A ? 0
+									 : 1];
 	} else if (res->rrtype != type) {
 		return NULL;
 	}
