@@ -135,6 +135,7 @@ wait_for 5000 test -s "$T/bh.port" || die "black hole started"
 BH_PORT=$(cat "$T/bh.port")
 
 cp "$HERE/zones/knot.test.zone" "$HERE/zones/signed.test.zone" "$T/zones/"
+printf '$ORIGIN viaremote.test.\n@ 300 IN SOA ns1 h 1 3600 900 604800 300\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.53\n' > "$T/zones/viaremote.test.zone"
 STALE_TTL=7
 KNOT_EXTRA_STUBS=
 # TTL cap options of both ids; test_hosts.sh keeps the library defaults.
@@ -146,6 +147,9 @@ if command -v knot_extra_stubs >/dev/null 2>&1; then
 	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
 fi
 KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", \"secure.test=127.0.0.1@$NSD_PORT\", \"bogus.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
+# The same stubs as references to remote: ids (knotd's own address items),
+# for the "viaremote" id.  KNOT_EXTRA_STUBS entries all point at nsd.
+KNOT_STUB_REMOTES="\"example.test=nsd\", \"other.test=nsd\", \"blackhole.test=blackhole\", \"refused.test=nsd\", \"secure.test=nsd\", \"bogus.test=nsd\", $(printf '%s' "$KNOT_EXTRA_STUBS" | sed 's/=127\.0\.0\.1@[0-9]*"/=nsd"/g')\".=closed\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -158,6 +162,13 @@ database:
 log:
   - target: "$T/knot.log"
     any: info
+remote:
+  - id: nsd
+    address: 127.0.0.1@$NSD_PORT
+  - id: blackhole
+    address: 127.0.0.1@$BH_PORT
+  - id: closed
+    address: 127.0.0.1@$CLOSED_PORT
 module:
   - id: mod-aname
     file: "$MOD"
@@ -175,6 +186,14 @@ ${KNOT_TTL_OPTS}
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
+  # The same upstreams again, given as remote: references: identical
+  # settings once resolved, so it shares the resolver without a warning.
+  - id: viaremote
+    stub-remote: [ $KNOT_STUB_REMOTES ]
+    timeout: 3000
+    stale-ttl: $STALE_TTL
+${KNOT_TTL_OPTS}
+    alias: [ "www www.example.test." ]
 ${KNOT_EXTRA_CONF:-}
 template:
   - id: default
@@ -186,6 +205,9 @@ zone:
   - domain: signed.test
     file: "$T/zones/signed.test.zone"
     module: [ mod-aname/default, mod-onlinesign ]
+  - domain: viaremote.test
+    file: "$T/zones/viaremote.test.zone"
+    module: mod-aname/viaremote
 ${KNOT_EXTRA_ZONES:-}
 EOF
 

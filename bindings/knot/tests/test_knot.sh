@@ -184,6 +184,63 @@ check "first query after reload answered from the kept cache" [ "$(addrs "$out" 
 check "apex after reload" answered knot.test A "$WWW4"
 check "knotd alive after reload" kill -0 "$KNOT_PID"
 
+# ---------------------------------------------------------------- remote: references
+# Issue 15 item 9.  Stubs given as "stub-remote: ZONE=REMOTE-ID": the
+# viaremote id resolves its remotes to exactly the default id's stub list,
+# so its instance shares the resolver without the "settings differ"
+# warning (a wrong or missing address would change the settings).
+wait_for 3000 answered www.viaremote.test A "$WWW4"
+check "stub-remote: config ALIAS of viaremote.test answered" answered www.viaremote.test A "$WWW4"
+check "stub-remote: the viaremote instance loaded" grep -q "viaremote.test.*config aliases" "$T/knot.log"
+check "stub-remote: resolved to the same upstreams as the literal stubs (no 'settings differ')" \
+	sh -c "! grep -q 'viaremote.test.*settings differ' '$T/knot.log'"
+# Forwarders given as "remote: [ ID ]" (mod-dnsproxy's item): a second
+# knotd whose only upstream is remote "resolver", i.e. nsd, which answers
+# the forwarded queries for its own zones.
+set -- $("$TOOLS/blackhole" --free-ports 1)
+FWD_PORT=$1
+mkdir -p "$T/fwd/run" "$T/fwd/db"
+printf '$ORIGIN fwd.test.\n@ 300 IN SOA ns1 h 1 3600 900 604800 300\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.53\n' > "$T/fwd/fwd.test.zone"
+cat > "$T/fwd/knot.conf" <<EOF
+server:
+    rundir: "$T/fwd/run"
+    listen: 127.0.0.1@$FWD_PORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$T/fwd/db"
+log:
+  - target: "$T/fwd/knot.log"
+    any: info
+remote:
+  - id: unused
+    address: 192.0.2.1
+  - id: resolver
+    address: 127.0.0.1@$NSD_PORT
+module:
+  - id: mod-aname
+    file: "$MOD"
+mod-aname:
+  - id: fwd
+    remote: [ resolver ]
+    alias: [ "www www.example.test." ]
+zone:
+  - domain: fwd.test
+    file: "$T/fwd/fwd.test.zone"
+    module: mod-aname/fwd
+EOF
+/usr/sbin/knotd -c "$T/fwd/knot.conf" -s "$T/fwd/run/knot.sock" 2>"$T/fwd/knotd.err" &
+FWD_PID=$!
+PIDS="$PIDS $FWD_PID"
+fwd_answered() {
+	[ "$(addrs "$(kdig @127.0.0.1 -p "$FWD_PORT" +retry=0 +timeout=2 +norec www.fwd.test A 2>&1)" A)" = "$WWW4" ]
+}
+wait_for 15000 fwd_answered
+check "remote: [ resolver ] as forwarder: www.fwd.test answered through nsd" fwd_answered
+kill "$FWD_PID"
+wait "$FWD_PID" 2>/dev/null
+
 # ---------------------------------------------------------------- stale
 wait_for 3000 answered short.knot.test A 192.0.2.99
 check "short-TTL target answered" answered short.knot.test A 192.0.2.99
@@ -227,6 +284,26 @@ check "conf-check accepts IPv4 and IPv6 forwarders, with and without port" \
 	goodconf '    forward: [ "192.0.2.53", "2001:db8::53@5353", "127.0.0.1@5300" ]'
 check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
+check "conf-check rejects a stub port out of range (Knot's address type)" \
+	badconf '    stub: "x.test=127.0.0.1@99999"' "bad stub 'x.test=127.0.0.1@99999': value is out of range"
+check "conf-check rejects a stub UNIX socket" \
+	badconf '    stub: "x.test=/run/sock"' "bad stub 'x.test=/run/sock': not an IP address"
+check "conf-check rejects a remote: reference to no remote" \
+	badconf '    remote: nowhere' "item 'remote', value 'nowhere' (invalid reference)"
+check "conf-check rejects a stub-remote to no remote" \
+	badconf '    stub-remote: "x.test=nowhere"' "stub-remote 'x.test=nowhere': no remote 'nowhere'"
+check "conf-check rejects a stub-remote without '='" \
+	badconf '    stub-remote: "nowhere"' "stub-remote 'nowhere': expected ZONE=REMOTE-ID"
+rmtconf() { # rmtconf 'YAML lines of the mod-aname section': with remotes r1, r2
+	printf 'remote:\n  - id: r1\n    address: [ 127.0.0.1@5300, "::1" ]\n  - id: r2\n    address: 192.0.2.7\nmodule:\n  - id: mod-aname\n    file: "%s"\nmod-aname:\n  - id: default\n%s\n' \
+		"$MOD" "$1" > "$T/good.conf"
+	/usr/sbin/knotc -c "$T/good.conf" conf-check >"$T/good.out" 2>&1
+}
+check "conf-check accepts stubs with and without port, IPv4 and IPv6" \
+	goodconf '    stub: [ "x.test=127.0.0.1", "y.test=::1@5353" ]'
+check "conf-check accepts remote: and stub-remote: references" \
+	rmtconf '    remote: [ r1, r2 ]
+    stub-remote: [ "x.test=r1", ".=r2" ]'
 check "conf-check rejects an out-of-range timeout" \
 	badconf '    timeout: 5' 'timeout'
 check "conf-check rejects min-ttl above max-ttl" \

@@ -52,15 +52,12 @@ zone:
 	name: sec.test
 	zonefile: \"$T/nsd/sec.test.zone\"
 	provide-xfr: 127.0.0.1 NOKEY"
-	KNOT_EXTRA_CONF="remote:
-  - id: nsd-primary
-    address: 127.0.0.1@$NSD_PORT"
 	KNOT_EXTRA_ZONES="  - domain: big.test
     file: \"$T/zones/big.test.zone\"
     module: mod-aname/zonedata
   - domain: sec.test
     file: \"$T/zones/sec.test.zone\"
-    master: nsd-primary
+    master: nsd
     module: mod-aname/zonedata"
 }
 knot_extra_stubs() { printf '"scale.test=127.0.0.1@%s", ' "$NSD_PORT"; }
