@@ -713,7 +713,7 @@ static void wildcard_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
  * load) when it names the same target, else registered on first sight. */
 static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 			const struct cfg_alias *c, const knot_rrset_t *rr,
-			const char **target, uint32_t *ttl)
+			const knot_dname_t **target, uint32_t *ttl)
 {
 	if (c != NULL) {
 		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, 0);
@@ -722,7 +722,7 @@ static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 					  NULL) > 0) {
 			knot_dname_copy_lower(lower, rd->data);
 			if (knot_dname_is_equal(lower, c->target_wire)) {
-				*target = c->target;
+				*target = c->target_wire;
 				*ttl = rr->ttl;
 				return true;
 			}
@@ -732,24 +732,24 @@ static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 	if (t == NULL) {
 		return false;
 	}
-	*target = t->text;
+	*target = t->wire;
 	*ttl = rr->ttl;
 	return true;
 }
 
-/* Find the ALIAS for \a qname: target text and ALIAS TTL.  A config alias
+/* Find the ALIAS for \a qname: target (lower-case wire) and ALIAS TTL.  A config alias
  * wins; then the zone's current data where this knotd lets us read it (so
  * IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard ALIAS when
  * Knot's own answer came from a wildcard: \a state NODATA without a node);
  * then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		       knotd_qdata_t *qdata, knotd_in_state_t state,
-		       const knot_dname_t *qname, const char **target,
+		       const knot_dname_t *qname, const knot_dname_t **target,
 		       uint32_t *ttl)
 {
 	const struct cfg_alias *c = cfg_find(m, qname);
 	if (c != NULL && !c->from_file) {
-		*target = c->target;
+		*target = c->target_wire;
 		*ttl = c->ttl;
 		return true;
 	}
@@ -763,7 +763,7 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		if (c == NULL) {
 			return false;
 		}
-		*target = c->target;
+		*target = c->target_wire;
 		*ttl = c->ttl;
 		return true;
 	}
@@ -908,7 +908,7 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	const char *target;
+	const knot_dname_t *target;
 	uint32_t alias_ttl;
 	if (!find_alias(m, mod, qdata, state, qname, &target, &alias_ttl)) {
 		return state;
@@ -916,19 +916,20 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	/* An ALIAS naming its own owner has no addresses but the owner's,
 	 * which the zone lacks (else the state would be HIT): NODATA, as
-	 * resolving it would only come back here. */
-	char owner_txt[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_str(owner_txt, qname, sizeof(owner_txt)) != NULL &&
-	    strcasecmp(owner_txt, target) == 0) {
+	 * resolving it would only come back here.  Both names are lower
+	 * case (Knot lowers the QNAME it hands out). */
+	if (knot_dname_is_equal(qname, target)) {
 		count(mod, qdata, CTR_NODATA);
 		qdata->rcode = KNOT_RCODE_NOERROR;
 		return KNOTD_IN_STATE_NODATA;
 	}
 
+	/* The wire form of the target: no text conversion in the hot path. */
 	aname_result_t *res = NULL;
-	int rc = aname_cache_lookup(m->ctx, target, qtype,
-				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
-				    &res);
+	int rc = aname_cache_lookup_wire(m->ctx, target, knot_dname_size(target),
+					 qtype,
+					 ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
+					 &res);
 	update_health(m, mod);
 	if (rc != ANAME_OK || aname_result_status(res, qtype) != ANAME_OK) {
 		aname_result_unref(res);
