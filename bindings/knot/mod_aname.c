@@ -737,11 +737,11 @@ static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 	return true;
 }
 
-/* Find the ALIAS for \a qname: target (lower-case wire) and ALIAS TTL.  A config alias
- * wins; then the zone's current data where this knotd lets us read it (so
- * IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard ALIAS when
- * Knot's own answer came from a wildcard: \a state NODATA without a node);
- * then what the zone file said at load. */
+/* Find the ALIAS for \a qname: target (lower-case wire) and ALIAS TTL.  A
+ * config alias wins; then the zone's current data where this knotd lets us
+ * read it (so IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard
+ * ALIAS when Knot's own answer came from a wildcard: \a state NODATA
+ * without a node); then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		       knotd_qdata_t *qdata, knotd_in_state_t state,
 		       const knot_dname_t *qname, const knot_dname_t **target,
@@ -883,19 +883,74 @@ static knotd_in_state_t synth(const aname_result_t *res, uint16_t qtype,
 	return KNOTD_IN_STATE_HIT;
 }
 
+/* Knot answered the QNAME from a wildcard.  Its first answer RRset goes in
+ * with the QNAME compression hint and keeps the wildcard's own owner in the
+ * packet's RRset array (put_answer() and process_query_put_rr() in Knot's
+ * nameserver code, 3.2 and 3.4), so that owner starts with "*". */
+static bool wildcard_answered(const knot_pkt_t *pkt)
+{
+	return pkt->rrset_count > 0 && pkt->rr[0].owner != NULL &&
+	       knot_dname_is_wildcard(pkt->rr[0].owner);
+}
+
+/* Empty the answer section (at the ANSWER stage it is the only one filled):
+ * records Knot copied for the expansion are freed as knot_pkt_free would. */
+static void drop_answer(knot_pkt_t *pkt)
+{
+	for (uint16_t i = 0; i < pkt->rrset_count; i++) {
+		if (pkt->rr_info[i].flags & KNOT_PF_FREE) {
+			knot_rrset_clear(&pkt->rr[i], &pkt->mm);
+		}
+	}
+	pkt->rrset_count = 0;
+	pkt->sections[KNOT_ANSWER].count = 0;
+	pkt->size = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(pkt);
+	knot_wire_set_ancount(pkt->wire, 0);
+}
+
+/* A config owner has no node; when a wildcard covers it Knot answers from
+ * the wildcard before the module sees the query (state HIT).  The owner is
+ * ours: drop that answer and go on as for an owner the zone lacks.  Not in
+ * zones that knotd signs itself (unsupported anyway): its RRSIG bookkeeping
+ * points at the records being dropped. */
+static bool take_over_wildcard(struct mod_aname *m, knot_pkt_t *pkt,
+			       knotd_qdata_t *qdata, const knot_dname_t *qname)
+{
+	if (!wildcard_answered(pkt) || knot_dname_is_wildcard(qname)) {
+		return false;
+	}
+	const struct cfg_alias *c = cfg_find(m, qname);
+	if (c == NULL || c->from_file) {
+		return false;
+	}
+	knot_rrset_t keys = knotd_qdata_zone_apex_rrset(qdata,
+							KNOT_RRTYPE_DNSKEY);
+	if (!knot_rrset_empty(&keys)) {
+		return false;
+	}
+	drop_answer(pkt);
+	qdata->name = qname;
+	qdata->rcode = KNOT_RCODE_NOERROR;
+	return true;
+}
+
 static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 				     knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
+	struct mod_aname *m = knotd_mod_ctx(mod);
+	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
+	if (state == KNOTD_IN_STATE_HIT && take_over_wildcard(m, pkt, qdata,
+							      qname)) {
+		state = KNOTD_IN_STATE_MISS;
+	}
 	/* Only names the zone has no address records for (or no node). */
 	if (state != KNOTD_IN_STATE_NODATA && state != KNOTD_IN_STATE_MISS) {
 		return state;
 	}
 	/* Not after an in-zone CNAME: the chain's end is not our owner. */
-	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
 	if (qdata->name == NULL || !knot_dname_is_equal(qdata->name, qname)) {
 		return state;
 	}
-	struct mod_aname *m = knotd_mod_ctx(mod);
 	uint16_t qtype = knot_pkt_qtype(qdata->query);
 	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
 		/* An owner known only from the config has no node: every

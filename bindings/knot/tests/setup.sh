@@ -178,7 +178,7 @@ mod-aname:
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
-    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "zero zero.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test." ]
+    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "zero zero.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test.", "a.wild www.example.test." ]
   # Same upstream settings as "default" (one shared resolver), no aliases:
   # for zones that bring their own ALIAS records.
   - id: zonedata

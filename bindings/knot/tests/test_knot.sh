@@ -72,6 +72,20 @@ wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
 check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+# Issue 15: a config owner covered by a wildcard (*.wild A and MX) is the
+# ALIAS owner: Knot's wildcard answer is replaced there.
+wait_for 2000 answered a.wild.knot.test A "$WWW4"
+check "wildcard-covered config owner: A is the target's, not the wildcard's" answered a.wild.knot.test A "$WWW4"
+check "wildcard-covered config owner: AAAA is the target's" answered a.wild.knot.test AAAA "$WWW6"
+check "wildcard-covered config owner over TCP: A is the target's" \
+	sh -c "kdig @127.0.0.1 -p $KNOT_PORT +tcp +retry=0 +timeout=2 +norec a.wild.knot.test A | grep -q 'a.wild.knot.test.*A.*192.0.2.1' && ! kdig @127.0.0.1 -p $KNOT_PORT +tcp +retry=0 +timeout=2 +norec a.wild.knot.test A | grep -q 192.0.2.90"
+for t in MX TXT ANY; do
+	check "wildcard-covered config owner: $t is NODATA with SOA (the wildcard's records are not answered)" nodata_ok a.wild.knot.test $t
+done
+check "wildcard-covered config owner with DO: MX is NODATA with SOA" nodata_ok a.wild.knot.test MX +dnssec
+check "other names under the wildcard keep its A" answered b.wild.knot.test A 192.0.2.90
+check "other names under the wildcard keep its MX" \
+	sh -c "kdig @127.0.0.1 -p $KNOT_PORT +retry=0 +timeout=2 +norec b.wild.knot.test MX | grep -q 'MX.*10 mail.knot.test.'"
 # Issue 15 item 5: a TTL-0 target answers (the library holds it 1 s with
 # TTL 0), never SERVFAIL for ever.
 wait_for 3000 answered zero.knot.test A 192.0.2.100
