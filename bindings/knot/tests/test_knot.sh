@@ -161,6 +161,26 @@ check "onlinesign: the NSEC is at the owner and does not list MX" \
 	sh -c "echo '$nsec' | awk '{ exit !(tolower(\$1) == \"www2.signed.test.\") }' && ! echo '$nsec' | grep -qw MX"
 check "onlinesign: config owner MX is NODATA with SOA, NSEC and RRSIGs ($auth_types)" \
 	sh -c "[ '$(status "$out")' = NOERROR ] && [ -z '$(section ANSWER "$out")' ] && echo '$auth_types' | grep -q 'NSEC ' && echo '$auth_types' | grep -q 'RRSIG RRSIG' && echo '$auth_types' | grep -q 'SOA'"
+# Issue 15: the NODATA proofs, verified with ldns (rrsig_check nodata):
+# SOA and NSEC signatures against the zone's DNSKEY, and the NSEC denies
+# the type at the owner (with a control type that it must not deny).
+nodata_proof() { "$TOOLS/rrsig_check" "$KNOT_PORT" signed.test "$1" "$2" nodata >"$T/rrsig.out" 2>&1; }
+for t in MX TXT TYPE65401; do
+	check "onlinesign: config owner www2, $t: NODATA proof verifies and denies $t" nodata_proof www2.signed.test $t
+done
+wait_for 2000 nodata_ok nodata.signed.test A
+check "onlinesign: target NODATA: the A NODATA proof at the owner verifies and denies A" nodata_proof nodata.signed.test A
+wait_for 2000 nodata_ok dangling.signed.test A
+check "onlinesign: target NXDOMAIN: the A NODATA proof verifies and denies A" nodata_proof dangling.signed.test A
+wait_for 2000 answered v6.signed.test AAAA 2001:db8::6
+check "onlinesign: AAAA-only target: the A NODATA proof verifies and denies A" nodata_proof v6.signed.test A
+check "onlinesign: zone-data ALIAS owner (apex) MX: NODATA proof verifies and denies MX" nodata_proof signed.test MX
+check "onlinesign: the nodata check fails on a positive answer (control)" sh -c "! \"$TOOLS/rrsig_check\" $KNOT_PORT signed.test www2.signed.test A nodata 2>/dev/null"
+wait_for 2000 answered a.wild.signed.test A "$WWW4"
+check "onlinesign: wildcard-covered config owner: the target's A, not the wildcard's" answered a.wild.signed.test A "$WWW4"
+check "onlinesign: wildcard-covered config owner: its A RRSIG validates" signed_ok a.wild.signed.test A
+check "onlinesign: wildcard-covered config owner: TXT NODATA proof verifies and denies TXT" nodata_proof a.wild.signed.test TXT
+check "onlinesign: other names under the wildcard: its A, signed" signed_ok b.wild.signed.test A
 # Issue 15 item 7: targets validated against trust-anchor-file.  A bogus
 # target is never answered, so onlinesign cannot sign a forged address.
 wait_for 3000 answered sec.signed.test A 192.0.2.10
