@@ -126,11 +126,13 @@ enum {
 	 * each ALIAS query of the zone: */
 	CTR_TIMEOUTS,	/* resolutions that ended unanswered (deadline) */
 	CTR_UPFAIL,	/* upstream SERVFAIL, REFUSED, bogus, malformed */
+	CTR_QUERIES,	/* upstream queries sent */
 	CTR_HEALTH,	/* 3 sub-counters ok/degraded/failing: 1 = current */
 	CTR_COUNT
 };
 static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata",
 					 "resolver-unanswered", "resolver-failures",
+					 "resolver-queries",
 					 "health" };
 
 static char *health_idx_name(uint32_t idx, uint32_t count)
@@ -836,6 +838,8 @@ static void update_health(struct mod_aname *m, knotd_mod_t *mod)
 				      ? st[ANAME_STAT_UPSTREAM_QUERIES] - done
 				      : 0);
 	knotd_mod_stats_store(mod, 0, CTR_UPFAIL, 0, failed);
+	knotd_mod_stats_store(mod, 0, CTR_QUERIES, 0,
+			      st[ANAME_STAT_UPSTREAM_QUERIES]);
 	int level = aname_health(m->ctx, NULL);
 	if (level < ANAME_HEALTH_OK || level > ANAME_HEALTH_FAILING ||
 	    atomic_exchange_explicit(&m->health, level,
@@ -1204,6 +1208,13 @@ static int finish_aliases(struct alias_table *m, aname_ctx_t *ctx,
 
 /* ------------------------------------------------------------ late scan */
 
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+
 /* A zone whose file does not exist at load (a secondary before its first
  * transfer: knotd writes the file after it, zonefile-sync 0 by default)
  * would register every target on first sight, one SERVFAIL each.  A
@@ -1247,6 +1258,8 @@ static void *latescan_run(void *arg)
 		}
 		t->cap_alias = 16;
 		struct file_fill ff = { .mod = m->mod, .t = t };
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (!aname_knot_scan_file(m->mod, m->zone_file, file_alias_cb,
 					  &ff)) {
 			free(t->alias);
@@ -1259,9 +1272,10 @@ static void *latescan_run(void *arg)
 			return NULL;
 		}
 		atomic_store_explicit(&m->late, t, memory_order_release);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		knotd_mod_log(m->mod, LOG_INFO, "zone file '%s' appeared: %zu "
-			      "ALIAS owners registered", m->zone_file,
-			      t->n_alias);
+			      "ALIAS owners registered in %ld ms", m->zone_file,
+			      t->n_alias, ms_between(&t0, &t1));
 		return NULL;
 	}
 	knotd_mod_log(m->mod, LOG_NOTICE, "zone file '%s' did not appear "
@@ -1340,6 +1354,8 @@ static int aname_load(knotd_mod_t *mod)
 	}
 	knotd_mod_ctx_set(mod, m);
 
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ret = load_aliases(m, mod);
 	bool have_path = false, have_file = false;
 	if (ret == KNOT_EOK) {
@@ -1370,10 +1386,11 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return ret;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	aname_knot_log_attach(mod);
 	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
-		      "total registered, libaname %s", m->tab.n_config, m->tab.n_alias,
-		      aname_version(NULL));
+		      "total registered in %ld ms, libaname %s", m->tab.n_config,
+		      m->tab.n_alias, ms_between(&t0, &t1), aname_version(NULL));
 	return KNOT_EOK;
 }
 

@@ -215,10 +215,13 @@ KNOTC="/usr/sbin/knotc -c $T/knot.conf -s $T/run/knot.sock"
 check "knotc conf-check accepts the module config" \
 	sh -c "$KNOTC conf-check >$T/conf-check.out 2>&1"
 
+KNOT_START=$(now_ms)
 /usr/sbin/knotd -c "$T/knot.conf" -s "$T/run/knot.sock" 2>"$T/knotd.err" &
 KNOT_PID=$!
 PIDS="$PIDS $KNOT_PID"
-knot_up() { kdig @127.0.0.1 -p "$KNOT_PORT" +retry=0 +timeout=1 knot.test SOA | grep -q 'status: NOERROR'; }
+# TCP: before knotd listens the connection is refused at once; a UDP probe
+# sent then would wait out its whole 1 s timeout.
+knot_up() { kdig @127.0.0.1 -p "$KNOT_PORT" +tcp +retry=0 +timeout=1 knot.test SOA | grep -q 'status: NOERROR'; }
 wait_for 15000 knot_up || die "knotd answers on port $KNOT_PORT"
 READY=$(now_ms)
 
