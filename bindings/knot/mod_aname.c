@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include <knot/module.h>
+#include <libknot/yparser/yptrafo.h>
 
 #include "aname.h"
 #include "alias.h"
@@ -54,6 +55,8 @@
 
 #define MOD_FORWARD	"\x07" "forward"
 #define MOD_STUB	"\x04" "stub"
+#define MOD_REMOTE	"\x06" "remote"
+#define MOD_STUB_REMOTE	"\x0b" "stub-remote"
 #define MOD_TIMEOUT	"\x07" "timeout"
 #define MOD_STALE_TTL	"\x09" "stale-ttl"
 #define MOD_MAX_STALE	"\x09" "max-stale"
@@ -63,12 +66,31 @@
 #define MOD_MIN_TTL	"\x07" "min-ttl"
 #define MOD_MAX_TTL	"\x07" "max-ttl"
 #define MOD_MAX_NEG_TTL	"\x0b" "max-neg-ttl"
+/* knotd's remote section and its address item (mod-dnsproxy's C_RMT). */
+#define C_REMOTE	(const yp_name_t *)"\x06" "remote"
+#define C_ADDRESS	(const yp_name_t *)"\x07" "address"
+
+static int stub_remote_check(knotd_conf_check_args_t *args);
 
 static const yp_item_t aname_conf[] = {
 	/* Knot's own address type: "IP[@PORT]", checked by knotd. */
 	{ .name = MOD_FORWARD, .type = YP_TADDR, .flags = YP_FMULTI,
 	  .var.a = { .dflt_port = 53 } },
+	/* "ZONE=IP[@PORT]"; the address part is parsed as a YP_TADDR. */
 	{ .name = MOD_STUB, .type = YP_TSTR, .flags = YP_FMULTI },
+	/* References to "remote:" ids, as mod-dnsproxy's "remote": every
+	 * address of each remote is a forwarder.  knotd resolves a dynamic
+	 * module's references twice: first among the module's own items
+	 * (where this item, named like the section, finds itself), then in
+	 * the full schema, where it finds the remote section.  Hence the
+	 * name; a reference to a section that no module item is named after
+	 * cannot be loaded from a shared object (3.2 and 3.4 alike). */
+	{ .name = MOD_REMOTE, .type = YP_TREF, .flags = YP_FMULTI,
+	  .var.r = { .ref_name = C_REMOTE },
+	  .misc = { (const void *)knotd_conf_check_ref } },
+	/* "ZONE=REMOTE-ID": every address of the remote serves ZONE. */
+	{ .name = MOD_STUB_REMOTE, .type = YP_TSTR, .flags = YP_FMULTI,
+	  .misc = { (const void *)stub_remote_check } },
 	{ .name = MOD_TIMEOUT, .type = YP_TINT,
 	  .var.i = { .min = 10, .max = 60000, .dflt = 1500 } },
 	{ .name = MOD_STALE_TTL, .type = YP_TINT,
@@ -104,11 +126,13 @@ enum {
 	 * each ALIAS query of the zone: */
 	CTR_TIMEOUTS,	/* resolutions that ended unanswered (deadline) */
 	CTR_UPFAIL,	/* upstream SERVFAIL, REFUSED, bogus, malformed */
+	CTR_QUERIES,	/* upstream queries sent */
 	CTR_HEALTH,	/* 3 sub-counters ok/degraded/failing: 1 = current */
 	CTR_COUNT
 };
 static const char *const ctr_names[] = { "hits", "stale", "misses", "nodata",
 					 "resolver-unanswered", "resolver-failures",
+					 "resolver-queries",
 					 "health" };
 
 static char *health_idx_name(uint32_t idx, uint32_t count)
@@ -167,9 +191,8 @@ struct mod_aname {
 
 /* ------------------------------------------------------------ settings */
 
-/* "IP@PORT" of one forward address, as the library takes it; a UNIX
- * socket path (also a YP_TADDR) becomes "unix:PATH", which the library
- * rejects by name. */
+/* "IP@PORT" of one upstream address, as the library takes it; a UNIX
+ * socket path (a YP_TADDR may be one) is refused by the callers. */
 #define FWD_TXT 128
 static void forward_text(const struct sockaddr_storage *ss, char *buf)
 {
@@ -182,33 +205,211 @@ static void forward_text(const struct sockaddr_storage *ss, char *buf)
 		const struct sockaddr_in6 *a = (const void *)ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, FWD_TXT, "%s@%u", ip, ntohs(a->sin6_port));
-	} else if (ss->ss_family == AF_UNIX) {
-		const struct sockaddr_un *a = (const void *)ss;
-		snprintf(buf, FWD_TXT, "unix:%.100s", a->sun_path);
 	} else {
 		snprintf(buf, FWD_TXT, "family-%d", ss->ss_family);
 	}
 }
 
-/* Reads the settings; the strings point into *f, *s and fbuf until freed. */
-static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
-			  void *arg, struct aname_knot_settings *set,
-			  knotd_conf_t *f, knotd_conf_t *s, const char **fv,
-			  const char **sv, char (*fbuf)[FWD_TXT])
+/* The library allows at most 16 forwarders and 64 stub addresses; larger
+ * lists are rejected by aname_knot_settings_apply() with ANAME_ERANGE.
+ * This bound only sizes the buffers. */
+#define MAX_UPSTREAMS 128
+#define STUB_TXT (KNOT_DNAME_TXT_MAXLEN + FWD_TXT + 2)
+
+/* Upstream addresses of one config id, as library text ("IP@PORT" and
+ * "ZONE=IP@PORT"), from the literal items and from remote: references. */
+struct upstreams {
+	const char *fv[MAX_UPSTREAMS];
+	const char *sv[MAX_UPSTREAMS];
+	char fbuf[MAX_UPSTREAMS][FWD_TXT];
+	char sbuf[MAX_UPSTREAMS][STUB_TXT];
+	size_t nf, ns;
+	char err[1400];
+};
+
+static int up_fail(struct upstreams *u, const char *what, const char *val,
+		   const char *why)
 {
-	*f = get(arg, MOD_FORWARD);
-	*s = get(arg, MOD_STUB);
-	for (size_t i = 0; i < f->count; i++) {
-		forward_text(&f->multi[i].addr, fbuf[i]);
-		fv[i] = fbuf[i];
+	snprintf(u->err, sizeof(u->err), "%s '%s': %s", what, val, why);
+	return KNOT_EINVAL;
+}
+
+/* One forwarder; \a what and \a val name its source in errors. */
+static int up_forward(struct upstreams *u, const struct sockaddr_storage *ss,
+		      const char *what, const char *val)
+{
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6) {
+		return up_fail(u, what, val, "not an IP address (UNIX sockets "
+			       "are not supported)");
 	}
-	for (size_t i = 0; i < s->count; i++) {
-		sv[i] = s->multi[i].string;
+	if (u->nf == MAX_UPSTREAMS) {
+		return up_fail(u, what, val, "too many forward addresses");
 	}
-	set->forward = fv;
-	set->n_forward = f->count;
-	set->stub = sv;
-	set->n_stub = s->count;
+	forward_text(ss, u->fbuf[u->nf]);
+	u->fv[u->nf] = u->fbuf[u->nf];
+	u->nf++;
+	return KNOT_EOK;
+}
+
+/* One stub address for \a zone (zlen octets of text). */
+static int up_stub(struct upstreams *u, const char *zone, size_t zlen,
+		   const struct sockaddr_storage *ss, const char *what,
+		   const char *val)
+{
+	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6) {
+		return up_fail(u, what, val, "not an IP address (UNIX sockets "
+			       "are not supported)");
+	}
+	if (u->ns == MAX_UPSTREAMS) {
+		return up_fail(u, what, val, "too many stub addresses");
+	}
+	if (zlen == 0 || zlen > KNOT_DNAME_TXT_MAXLEN) {
+		return up_fail(u, what, val, "expected ZONE=...");
+	}
+	char addr[FWD_TXT];
+	forward_text(ss, addr);
+	snprintf(u->sbuf[u->ns], STUB_TXT, "%.*s=%s", (int)zlen, zone, addr);
+	u->sv[u->ns] = u->sbuf[u->ns];
+	u->ns++;
+	return KNOT_EOK;
+}
+
+/* The address part of a "stub" value goes through Knot's own address type
+ * (YP_TADDR: the converter knotd uses for "forward" and "remote"), so both
+ * take the same syntax, the same default port and the same range check. */
+static const yp_item_t stub_addr_item = {
+	.name = (const yp_name_t *)"\x07" "address",
+	.type = YP_TADDR,
+	.var.a = { .dflt_port = 53 },
+};
+
+static int parse_stub(struct upstreams *u, const char *val)
+{
+	const char *eq = strchr(val, '=');
+	if (eq == NULL || eq == val) {
+		return up_fail(u, "bad stub, expected ZONE=IP[@PORT]", val,
+			       "no '='");
+	}
+	uint8_t bin[256];
+	size_t len = sizeof(bin);
+	int ret = yp_item_to_bin(&stub_addr_item, eq + 1, strlen(eq + 1), bin,
+				 &len);
+	if (ret != KNOT_EOK) {
+		return up_fail(u, "bad stub", val, knot_strerror(ret));
+	}
+	bool no_port = false;
+	struct sockaddr_storage ss = yp_addr(bin, &no_port);
+	if (no_port && ss.ss_family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_port = htons(53);
+	} else if (no_port && ss.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(53);
+	}
+	return up_stub(u, val, (size_t)(eq - val), &ss, "bad stub", val);
+}
+
+/* A remote's id in the configuration's binary form (YP_TSTR: with NUL). */
+static knotd_conf_t remote_id(const char *id)
+{
+	knotd_conf_t c = { .count = 1 };
+	c.single.data = (const uint8_t *)id;
+	c.single.data_len = strlen(id) + 1;
+	return c;
+}
+
+
+/* The addresses of remote \a id (load time only: the check callback
+ * cannot read other sections).  0 when it has none or does not exist. */
+static knotd_conf_t remote_addrs(knotd_mod_t *mod, const char *id)
+{
+	knotd_conf_t rid = remote_id(id);
+	return knotd_conf(mod, C_REMOTE, C_ADDRESS, &rid);
+}
+
+static int forward_remotes(struct upstreams *u, knotd_mod_t *mod)
+{
+	knotd_conf_t refs = knotd_conf_mod(mod, MOD_REMOTE);
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < refs.count && ret == KNOT_EOK; i++) {
+		knotd_conf_t one = { .count = 1, .single = refs.multi[i] };
+		knotd_conf_t a = knotd_conf(mod, C_REMOTE, C_ADDRESS, &one);
+		const char *id = (const char *)refs.multi[i].data;
+		if (a.count == 0) {
+			ret = up_fail(u, "remote", id, "remote has no "
+				      "address");
+		}
+		for (size_t j = 0; j < a.count && ret == KNOT_EOK; j++) {
+			ret = up_forward(u, &a.multi[j].addr, "remote",
+					 id);
+		}
+		knotd_conf_free(&a);
+	}
+	knotd_conf_free(&refs);
+	return ret;
+}
+
+static int stub_remotes(struct upstreams *u, knotd_mod_t *mod)
+{
+	knotd_conf_t refs = knotd_conf_mod(mod, MOD_STUB_REMOTE);
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < refs.count && ret == KNOT_EOK; i++) {
+		const char *val = refs.multi[i].string;
+		const char *eq = strchr(val, '=');
+		if (eq == NULL) { /* conf-check has refused it */
+			ret = up_fail(u, "stub-remote", val, "expected "
+				      "ZONE=REMOTE-ID");
+			break;
+		}
+		knotd_conf_t a = remote_addrs(mod, eq + 1);
+		if (a.count == 0) {
+			ret = up_fail(u, "stub-remote", val, "no such remote, "
+				      "or it has no address");
+		}
+		for (size_t j = 0; j < a.count && ret == KNOT_EOK; j++) {
+			ret = up_stub(u, val, (size_t)(eq - val),
+				      &a.multi[j].addr, "stub-remote", val);
+		}
+		knotd_conf_free(&a);
+	}
+	knotd_conf_free(&refs);
+	return ret;
+}
+
+/* Reads the settings into *set and *u (the strings of set point into u and
+ * into knotd's configuration).  \a mod is NULL in the check callback, which
+ * cannot resolve remote: references (knotd checks that they exist). */
+static int read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
+			 void *arg, knotd_mod_t *mod,
+			 struct aname_knot_settings *set, struct upstreams *u)
+{
+	int ret = KNOT_EOK;
+	knotd_conf_t f = get(arg, MOD_FORWARD);
+	for (size_t i = 0; i < f.count && ret == KNOT_EOK; i++) {
+		const struct sockaddr_storage *ss = &f.multi[i].addr;
+		const char *shown = "?";
+		if (ss->ss_family == AF_UNIX) {
+			shown = ((const struct sockaddr_un *)(const void *)ss)->sun_path;
+		}
+		ret = up_forward(u, ss, "bad forward", shown);
+	}
+	knotd_conf_free(&f);
+	knotd_conf_t s = get(arg, MOD_STUB);
+	for (size_t i = 0; i < s.count && ret == KNOT_EOK; i++) {
+		ret = parse_stub(u, s.multi[i].string);
+	}
+	knotd_conf_free(&s);
+	if (ret == KNOT_EOK && mod != NULL) {
+		ret = forward_remotes(u, mod);
+	}
+	if (ret == KNOT_EOK && mod != NULL) {
+		ret = stub_remotes(u, mod);
+	}
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	set->forward = u->fv;
+	set->n_forward = u->nf;
+	set->stub = u->sv;
+	set->n_stub = u->ns;
 	set->timeout_ms = (unsigned)get(arg, MOD_TIMEOUT).single.integer;
 	set->stale_ttl = (uint32_t)get(arg, MOD_STALE_TTL).single.integer;
 	set->max_stale = (uint32_t)get(arg, MOD_MAX_STALE).single.integer;
@@ -217,6 +418,7 @@ static void read_settings(knotd_conf_t (*get)(void *, const yp_name_t *),
 	set->min_ttl = (uint32_t)get(arg, MOD_MIN_TTL).single.integer;
 	set->max_ttl = (uint32_t)get(arg, MOD_MAX_TTL).single.integer;
 	set->max_neg_ttl = (uint32_t)get(arg, MOD_MAX_NEG_TTL).single.integer;
+	return KNOT_EOK;
 }
 
 static knotd_conf_t get_check(void *arg, const yp_name_t *name)
@@ -229,46 +431,55 @@ static knotd_conf_t get_mod(void *arg, const yp_name_t *name)
 	return knotd_conf_mod(arg, name);
 }
 
-/* The library allows at most 16 forwarders and 64 stub addresses; larger
- * lists are rejected by aname_knot_settings_apply() with ANAME_ERANGE. */
-#define MAX_UPSTREAMS 128
-
 static _Thread_local char check_err[1400];
+
+/* A "stub-remote" value: "ZONE=REMOTE-ID" with an existing remote.  The
+ * id is checked by knotd's own reference check, given an item that refers
+ * to the remote section (it reads only the referenced section's name and
+ * the id, on 3.2 and 3.4 alike). */
+static int stub_remote_check(knotd_conf_check_args_t *args)
+{
+	const char *val = (const char *)args->data;
+	const char *eq = memchr(val, '=', args->data_len);
+	if (eq == NULL || eq == val || eq[1] == '\0') {
+		snprintf(check_err, sizeof(check_err), "stub-remote '%s': "
+			 "expected ZONE=REMOTE-ID", val);
+		args->err_str = check_err;
+		return KNOT_EINVAL;
+	}
+	static const yp_item_t remote_section = { .name = C_REMOTE };
+	yp_item_t ref = *args->item;
+	ref.type = YP_TREF;
+	ref.flags = YP_FNONE;
+	ref.var.r.ref = &remote_section;
+	ref.var.r.grp_ref = NULL;
+	knotd_conf_check_args_t one = *args;
+	one.item = &ref;
+	one.data = (const uint8_t *)eq + 1;
+	one.data_len = args->data_len - (size_t)(eq + 1 - val);
+	int ret = knotd_conf_check_ref(&one);
+	if (ret != KNOT_EOK) {
+		snprintf(check_err, sizeof(check_err), "stub-remote '%s': no "
+			 "remote '%s'", val, eq + 1);
+		args->err_str = check_err;
+	}
+	return ret;
+}
 
 static int aname_conf_check(knotd_conf_check_args_t *args)
 {
 	struct aname_knot_settings set;
-	knotd_conf_t f, s;
-	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
-	char fbuf[MAX_UPSTREAMS][FWD_TXT];
-
-	f = knotd_conf_check_item(args, MOD_FORWARD);
-	s = knotd_conf_check_item(args, MOD_STUB);
-	size_t nf = f.count, ns = s.count;
-	for (size_t i = 0; i < f.count; i++) {
-		if (f.multi[i].addr.ss_family == AF_UNIX) {
-			const struct sockaddr_un *un = (const void *)&f.multi[i].addr;
-			snprintf(check_err, sizeof(check_err), "bad forward '%s': "
-				 "not an IP address (UNIX sockets are not "
-				 "supported)", un->sun_path);
-			args->err_str = check_err;
-			knotd_conf_free(&f);
-			knotd_conf_free(&s);
-			return KNOT_EINVAL;
-		}
+	struct upstreams *u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		return KNOT_ENOMEM;
 	}
-	knotd_conf_free(&f);
-	knotd_conf_free(&s);
-	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
-		args->err_str = "too many forward or stub values";
-		return KNOT_EINVAL;
-	}
-	read_settings(get_check, args, &set, &f, &s, fv, sv, fbuf);
-
-	int ret = KNOT_EOK;
+	int ret = read_settings(get_check, args, NULL, &set, u);
 	const char *err = NULL;
-	aname_config_t *cfg = aname_config_new();
-	if (cfg == NULL) {
+	aname_config_t *cfg = NULL;
+	if (ret != KNOT_EOK) {
+		snprintf(check_err, sizeof(check_err), "%s", u->err);
+		args->err_str = check_err;
+	} else if ((cfg = aname_config_new()) == NULL) {
 		ret = KNOT_ENOMEM;
 	} else if (aname_knot_settings_apply(&set, cfg, &err) != ANAME_OK) {
 		snprintf(check_err, sizeof(check_err), "%s", err);
@@ -276,8 +487,7 @@ static int aname_conf_check(knotd_conf_check_args_t *args)
 		ret = KNOT_EINVAL;
 	}
 	aname_config_free(cfg);
-	knotd_conf_free(&f);
-	knotd_conf_free(&s);
+	free(u);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -505,7 +715,7 @@ static void wildcard_alias_rrset(knotd_qdata_t *qdata, const knot_dname_t *zone,
  * load) when it names the same target, else registered on first sight. */
 static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 			const struct cfg_alias *c, const knot_rrset_t *rr,
-			const char **target, uint32_t *ttl)
+			const knot_dname_t **target, uint32_t *ttl)
 {
 	if (c != NULL) {
 		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, 0);
@@ -514,7 +724,7 @@ static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 					  NULL) > 0) {
 			knot_dname_copy_lower(lower, rd->data);
 			if (knot_dname_is_equal(lower, c->target_wire)) {
-				*target = c->target;
+				*target = c->target_wire;
 				*ttl = rr->ttl;
 				return true;
 			}
@@ -524,24 +734,24 @@ static bool rrset_alias(struct mod_aname *m, knotd_mod_t *mod,
 	if (t == NULL) {
 		return false;
 	}
-	*target = t->text;
+	*target = t->wire;
 	*ttl = rr->ttl;
 	return true;
 }
 
-/* Find the ALIAS for \a qname: target text and ALIAS TTL.  A config alias
- * wins; then the zone's current data where this knotd lets us read it (so
- * IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard ALIAS when
- * Knot's own answer came from a wildcard: \a state NODATA without a node);
- * then what the zone file said at load. */
+/* Find the ALIAS for \a qname: target (lower-case wire) and ALIAS TTL.  A
+ * config alias wins; then the zone's current data where this knotd lets us
+ * read it (so IXFR and DDNS changes count, and on Knot >= 3.4 a wildcard
+ * ALIAS when Knot's own answer came from a wildcard: \a state NODATA
+ * without a node); then what the zone file said at load. */
 static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		       knotd_qdata_t *qdata, knotd_in_state_t state,
-		       const knot_dname_t *qname, const char **target,
+		       const knot_dname_t *qname, const knot_dname_t **target,
 		       uint32_t *ttl)
 {
 	const struct cfg_alias *c = cfg_find(m, qname);
 	if (c != NULL && !c->from_file) {
-		*target = c->target;
+		*target = c->target_wire;
 		*ttl = c->ttl;
 		return true;
 	}
@@ -555,7 +765,7 @@ static bool find_alias(struct mod_aname *m, knotd_mod_t *mod,
 		if (c == NULL) {
 			return false;
 		}
-		*target = c->target;
+		*target = c->target_wire;
 		*ttl = c->ttl;
 		return true;
 	}
@@ -628,6 +838,8 @@ static void update_health(struct mod_aname *m, knotd_mod_t *mod)
 				      ? st[ANAME_STAT_UPSTREAM_QUERIES] - done
 				      : 0);
 	knotd_mod_stats_store(mod, 0, CTR_UPFAIL, 0, failed);
+	knotd_mod_stats_store(mod, 0, CTR_QUERIES, 0,
+			      st[ANAME_STAT_UPSTREAM_QUERIES]);
 	int level = aname_health(m->ctx, NULL);
 	if (level < ANAME_HEALTH_OK || level > ANAME_HEALTH_FAILING ||
 	    atomic_exchange_explicit(&m->health, level,
@@ -675,19 +887,74 @@ static knotd_in_state_t synth(const aname_result_t *res, uint16_t qtype,
 	return KNOTD_IN_STATE_HIT;
 }
 
+/* Knot answered the QNAME from a wildcard.  Its first answer RRset goes in
+ * with the QNAME compression hint and keeps the wildcard's own owner in the
+ * packet's RRset array (put_answer() and process_query_put_rr() in Knot's
+ * nameserver code, 3.2 and 3.4), so that owner starts with "*". */
+static bool wildcard_answered(const knot_pkt_t *pkt)
+{
+	return pkt->rrset_count > 0 && pkt->rr[0].owner != NULL &&
+	       knot_dname_is_wildcard(pkt->rr[0].owner);
+}
+
+/* Empty the answer section (at the ANSWER stage it is the only one filled):
+ * records Knot copied for the expansion are freed as knot_pkt_free would. */
+static void drop_answer(knot_pkt_t *pkt)
+{
+	for (uint16_t i = 0; i < pkt->rrset_count; i++) {
+		if (pkt->rr_info[i].flags & KNOT_PF_FREE) {
+			knot_rrset_clear(&pkt->rr[i], &pkt->mm);
+		}
+	}
+	pkt->rrset_count = 0;
+	pkt->sections[KNOT_ANSWER].count = 0;
+	pkt->size = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(pkt);
+	knot_wire_set_ancount(pkt->wire, 0);
+}
+
+/* A config owner has no node; when a wildcard covers it Knot answers from
+ * the wildcard before the module sees the query (state HIT).  The owner is
+ * ours: drop that answer and go on as for an owner the zone lacks.  Not in
+ * zones that knotd signs itself (unsupported anyway): its RRSIG bookkeeping
+ * points at the records being dropped. */
+static bool take_over_wildcard(struct mod_aname *m, knot_pkt_t *pkt,
+			       knotd_qdata_t *qdata, const knot_dname_t *qname)
+{
+	if (!wildcard_answered(pkt) || knot_dname_is_wildcard(qname)) {
+		return false;
+	}
+	const struct cfg_alias *c = cfg_find(m, qname);
+	if (c == NULL || c->from_file) {
+		return false;
+	}
+	knot_rrset_t keys = knotd_qdata_zone_apex_rrset(qdata,
+							KNOT_RRTYPE_DNSKEY);
+	if (!knot_rrset_empty(&keys)) {
+		return false;
+	}
+	drop_answer(pkt);
+	qdata->name = qname;
+	qdata->rcode = KNOT_RCODE_NOERROR;
+	return true;
+}
+
 static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 				     knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
+	struct mod_aname *m = knotd_mod_ctx(mod);
+	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
+	if (state == KNOTD_IN_STATE_HIT && take_over_wildcard(m, pkt, qdata,
+							      qname)) {
+		state = KNOTD_IN_STATE_MISS;
+	}
 	/* Only names the zone has no address records for (or no node). */
 	if (state != KNOTD_IN_STATE_NODATA && state != KNOTD_IN_STATE_MISS) {
 		return state;
 	}
 	/* Not after an in-zone CNAME: the chain's end is not our owner. */
-	const knot_dname_t *qname = knot_pkt_qname(qdata->query);
 	if (qdata->name == NULL || !knot_dname_is_equal(qdata->name, qname)) {
 		return state;
 	}
-	struct mod_aname *m = knotd_mod_ctx(mod);
 	uint16_t qtype = knot_pkt_qtype(qdata->query);
 	if (qtype != KNOT_RRTYPE_A && qtype != KNOT_RRTYPE_AAAA) {
 		/* An owner known only from the config has no node: every
@@ -700,7 +967,7 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	const char *target;
+	const knot_dname_t *target;
 	uint32_t alias_ttl;
 	if (!find_alias(m, mod, qdata, state, qname, &target, &alias_ttl)) {
 		return state;
@@ -708,19 +975,20 @@ static knotd_in_state_t aname_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	/* An ALIAS naming its own owner has no addresses but the owner's,
 	 * which the zone lacks (else the state would be HIT): NODATA, as
-	 * resolving it would only come back here. */
-	char owner_txt[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_str(owner_txt, qname, sizeof(owner_txt)) != NULL &&
-	    strcasecmp(owner_txt, target) == 0) {
+	 * resolving it would only come back here.  Both names are lower
+	 * case (Knot lowers the QNAME it hands out). */
+	if (knot_dname_is_equal(qname, target)) {
 		count(mod, qdata, CTR_NODATA);
 		qdata->rcode = KNOT_RCODE_NOERROR;
 		return KNOTD_IN_STATE_NODATA;
 	}
 
+	/* The wire form of the target: no text conversion in the hot path. */
 	aname_result_t *res = NULL;
-	int rc = aname_cache_lookup(m->ctx, target, qtype,
-				    ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
-				    &res);
+	int rc = aname_cache_lookup_wire(m->ctx, target, knot_dname_size(target),
+					 qtype,
+					 ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
+					 &res);
 	update_health(m, mod);
 	if (rc != ANAME_OK || aname_result_status(res, qtype) != ANAME_OK) {
 		aname_result_unref(res);
@@ -940,6 +1208,13 @@ static int finish_aliases(struct alias_table *m, aname_ctx_t *ctx,
 
 /* ------------------------------------------------------------ late scan */
 
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+
 /* A zone whose file does not exist at load (a secondary before its first
  * transfer: knotd writes the file after it, zonefile-sync 0 by default)
  * would register every target on first sight, one SERVFAIL each.  A
@@ -983,6 +1258,8 @@ static void *latescan_run(void *arg)
 		}
 		t->cap_alias = 16;
 		struct file_fill ff = { .mod = m->mod, .t = t };
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (!aname_knot_scan_file(m->mod, m->zone_file, file_alias_cb,
 					  &ff)) {
 			free(t->alias);
@@ -995,9 +1272,10 @@ static void *latescan_run(void *arg)
 			return NULL;
 		}
 		atomic_store_explicit(&m->late, t, memory_order_release);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		knotd_mod_log(m->mod, LOG_INFO, "zone file '%s' appeared: %zu "
-			      "ALIAS owners registered", m->zone_file,
-			      t->n_alias);
+			      "ALIAS owners registered in %ld ms", m->zone_file,
+			      t->n_alias, ms_between(&t0, &t1));
 		return NULL;
 	}
 	knotd_mod_log(m->mod, LOG_NOTICE, "zone file '%s' did not appear "
@@ -1046,25 +1324,21 @@ static int aname_load(knotd_mod_t *mod)
 	atomic_init(&m->stats_sec, 0);
 
 	struct aname_knot_settings set;
-	knotd_conf_t f, s;
-	const char *fv[MAX_UPSTREAMS], *sv[MAX_UPSTREAMS];
-	char fbuf[MAX_UPSTREAMS][FWD_TXT];
-	f = knotd_conf_mod(mod, MOD_FORWARD);
-	s = knotd_conf_mod(mod, MOD_STUB);
-	size_t nf = f.count, ns = s.count;
-	knotd_conf_free(&f);
-	knotd_conf_free(&s);
-	if (nf > MAX_UPSTREAMS || ns > MAX_UPSTREAMS) {
-		knotd_mod_log(mod, LOG_ERR, "too many forward or stub values");
+	struct upstreams *u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		mod_free(m);
+		return KNOT_ENOMEM;
+	}
+	if (read_settings(get_mod, mod, mod, &set, u) != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "%s", u->err);
+		free(u);
 		mod_free(m);
 		return KNOT_EINVAL;
 	}
-	read_settings(get_mod, mod, &set, &f, &s, fv, sv, fbuf);
 	bool differs = false;
 	const char *err = NULL;
 	int rc = aname_knot_shared_acquire(&set, &m->ctx, &differs, &err);
-	knotd_conf_free(&f);
-	knotd_conf_free(&s);
+	free(u);
 	if (rc != ANAME_OK) {
 		knotd_mod_log(mod, LOG_ERR, "%s", err);
 		m->ctx = NULL;
@@ -1080,6 +1354,8 @@ static int aname_load(knotd_mod_t *mod)
 	}
 	knotd_mod_ctx_set(mod, m);
 
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ret = load_aliases(m, mod);
 	bool have_path = false, have_file = false;
 	if (ret == KNOT_EOK) {
@@ -1110,10 +1386,11 @@ static int aname_load(knotd_mod_t *mod)
 		mod_free(m);
 		return ret;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	aname_knot_log_attach(mod);
 	knotd_mod_log(mod, LOG_INFO, "%zu config aliases, %zu ALIAS owners in "
-		      "total registered, libaname %s", m->tab.n_config, m->tab.n_alias,
-		      aname_version(NULL));
+		      "total registered in %ld ms, libaname %s", m->tab.n_config,
+		      m->tab.n_alias, ms_between(&t0, &t1), aname_version(NULL));
 	return KNOT_EOK;
 }
 

@@ -17,7 +17,8 @@ KNOT_MOD_SRC  = bindings/knot/mod_aname.c bindings/knot/alias.c \
 KNOT_MOD_OBJ  = $(patsubst bindings/knot/%.c,$(B)/bindings/knot/%.o,$(KNOT_MOD_SRC))
 KNOT_MOD_HDR  = $(wildcard bindings/knot/*.h) include/aname.h
 KNOT_CFLAGS   = $(shell pkg-config --cflags libknot 2>/dev/null)
-KNOT_TOOLS    = $(B)/bindings/knot/rrsig_check $(B)/bindings/knot/blackhole
+KNOT_TOOLS    = $(B)/bindings/knot/rrsig_check $(B)/bindings/knot/blackhole \
+                $(B)/bindings/knot/sweep
 
 # Without libknot-dev the module cannot be built; say so instead of breaking
 # "make" for everyone.  test-knot still requires it and fails loudly.
@@ -59,6 +60,10 @@ $(B)/bindings/knot/rrsig_check: bindings/knot/tests/rrsig_check.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lldns
 
 $(B)/bindings/knot/blackhole: bindings/knot/tests/blackhole.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+$(B)/bindings/knot/sweep: bindings/knot/tests/sweep.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
 

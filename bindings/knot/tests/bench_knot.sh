@@ -14,6 +14,9 @@
 # BENCH_KNOT_STRICT=1 a missed target makes the script exit non-zero; by
 # default it does not, so one noisy run does not stop "make bench".
 # dnsperf shares the 2 cores with knotd: compare, don't quote.
+# Then knotd's own CPU time per query (plain and cached ALIAS) at a fixed
+# rate, 3 rounds: with other jobs on the machine QPS ratios swing by
+# +-0.06 between runs, the CPU cost per query much less.
 set -u
 
 B=${1:-build}
@@ -59,6 +62,27 @@ while [ $r -le 3 ]; do
 	r=$((r + 1))
 done
 
+# knotd's own CPU time per query, at a fixed rate that leaves the machine
+# idle enough (CPU_QPS): less sensitive than QPS to what else runs on the 2
+# cores.  Summed over knotd's threads from /proc/PID/task/*/schedstat (ns).
+CPU_QPS=${BENCH_KNOT_CPU_QPS:-20000}
+knot_cpu_ns() { cat /proc/"$KNOT_PID"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+cpu_per_query() { # cpu_per_query QUERYFILE LOG: knotd ns per answered query
+	c0=$(knot_cpu_ns)
+	dnsperf -s 127.0.0.1 -p "$KNOT_PORT" -c 8 -l "$DUR" -Q "$CPU_QPS" -d "$1" >"$2" 2>&1
+	c1=$(knot_cpu_ns)
+	n=$(awk '/Queries completed/ { print $3 }' "$2")
+	awk -v a="$c0" -v b="$c1" -v n="${n:-0}" 'BEGIN { printf "%d\n", (n > 0) ? (b - a) / n : 0 }'
+}
+CP=""
+CA=""
+r=1
+while [ $r -le 3 ]; do
+	CP="$CP $(cpu_per_query "$T/plain.txt" "$T/cpu-plain.$r.log")"
+	CA="$CA $(cpu_per_query "$T/alias.txt" "$T/cpu-alias.$r.log")"
+	r=$((r + 1))
+done
+
 median() { printf '%s\n' $1 | sort -n | sed -n 2p; }
 runs() { printf '%s\n' $1 | paste -sd/ - | sed 's|/| / |g'; }
 mp=$(median "$P")
@@ -66,6 +90,9 @@ ma=$(median "$A")
 mf=$(median "$F")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
 ra=$(ratio "$ma" "$mp")
+mcp=$(median "$CP")
+mca=$(median "$CA")
+rc=$(ratio "$mcp" "$mca")
 rf=$(ratio "$mf" "$mp")
 verdict() { awk -v r="$1" 'BEGIN { print (r >= 0.95) ? "meets" : "MISSES" }'; }
 noise_qps=$(awk '/Queries per second/ { printf "%d", $4 }' "$T/noise.3.log")
@@ -91,6 +118,12 @@ $LOAD0 (other jobs on the machine add noise; the ratios matter).
 |---|---|---|
 | cached ALIAS / plain A | $ra | >= 0.95, $(verdict "$ra") |
 | plain A under black-hole flood / plain A | $rf | >= 0.95, $(verdict "$rf") |
+
+knotd CPU time per answered query at a fixed $CPU_QPS qps (\`-Q $CPU_QPS\`,
+3 rounds, medians; summed over knotd's threads from schedstat): plain A
+$mcp ns ($(runs "$CP")), cached ALIAS A $mca ns ($(runs "$CA")); plain / ALIAS
+cost = $rc: the QPS ratio the CPU cost alone predicts when knotd is
+CPU-bound (target >= 0.95: $(verdict "$rc")).
 
 Flood (round 3): $noise_qps qps achieved, response codes: $noise_rc,
 average latency $noise_lat s (SERVFAIL at once: the hook never waits).

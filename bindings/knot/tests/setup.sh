@@ -135,6 +135,7 @@ wait_for 5000 test -s "$T/bh.port" || die "black hole started"
 BH_PORT=$(cat "$T/bh.port")
 
 cp "$HERE/zones/knot.test.zone" "$HERE/zones/signed.test.zone" "$T/zones/"
+printf '$ORIGIN viaremote.test.\n@ 300 IN SOA ns1 h 1 3600 900 604800 300\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.53\n' > "$T/zones/viaremote.test.zone"
 STALE_TTL=7
 KNOT_EXTRA_STUBS=
 # TTL cap options of both ids; test_hosts.sh keeps the library defaults.
@@ -146,6 +147,9 @@ if command -v knot_extra_stubs >/dev/null 2>&1; then
 	KNOT_EXTRA_STUBS=$(knot_extra_stubs)
 fi
 KNOT_STUBS="\"example.test=127.0.0.1@$NSD_PORT\", \"other.test=127.0.0.1@$NSD_PORT\", \"blackhole.test=127.0.0.1@$BH_PORT\", \"refused.test=127.0.0.1@$NSD_PORT\", \"secure.test=127.0.0.1@$NSD_PORT\", \"bogus.test=127.0.0.1@$NSD_PORT\", $KNOT_EXTRA_STUBS\".=127.0.0.1@$CLOSED_PORT\""
+# The same stubs as references to remote: ids (knotd's own address items),
+# for the "viaremote" id.  KNOT_EXTRA_STUBS entries all point at nsd.
+KNOT_STUB_REMOTES="\"example.test=nsd\", \"other.test=nsd\", \"blackhole.test=blackhole\", \"refused.test=nsd\", \"secure.test=nsd\", \"bogus.test=nsd\", $(printf '%s' "$KNOT_EXTRA_STUBS" | sed 's/=127\.0\.0\.1@[0-9]*"/=nsd"/g')\".=closed\""
 cat > "$T/knot.conf" <<EOF
 server:
     rundir: "$T/run"
@@ -158,6 +162,13 @@ database:
 log:
   - target: "$T/knot.log"
     any: info
+remote:
+  - id: nsd
+    address: 127.0.0.1@$NSD_PORT
+  - id: blackhole
+    address: 127.0.0.1@$BH_PORT
+  - id: closed
+    address: 127.0.0.1@$CLOSED_PORT
 module:
   - id: mod-aname
     file: "$MOD"
@@ -167,7 +178,7 @@ mod-aname:
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
-    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "zero zero.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test." ]
+    alias: [ "www2 www.example.test.", "lowttl 60 www.example.test.", "chain 600 c1.example.test.", "abs.knot.test. 120 www.example.test.", "elsewhere.other.zone. www.example.test.", "nodata nodata.example.test.", "dangling dangling.example.test.", "v6 v6only.example.test.", "real www.example.test.", "short short.example.test.", "zero zero.example.test.", "hung x.blackhole.test.", "refused x.refused.test.", "sec www.secure.test.", "bog www.bogus.test.", "a.wild www.example.test." ]
   # Same upstream settings as "default" (one shared resolver), no aliases:
   # for zones that bring their own ALIAS records.
   - id: zonedata
@@ -175,6 +186,14 @@ ${KNOT_TTL_OPTS}
     timeout: 3000
     stale-ttl: $STALE_TTL
 ${KNOT_TTL_OPTS}
+  # The same upstreams again, given as remote: references: identical
+  # settings once resolved, so it shares the resolver without a warning.
+  - id: viaremote
+    stub-remote: [ $KNOT_STUB_REMOTES ]
+    timeout: 3000
+    stale-ttl: $STALE_TTL
+${KNOT_TTL_OPTS}
+    alias: [ "www www.example.test." ]
 ${KNOT_EXTRA_CONF:-}
 template:
   - id: default
@@ -186,6 +205,9 @@ zone:
   - domain: signed.test
     file: "$T/zones/signed.test.zone"
     module: [ mod-aname/default, mod-onlinesign ]
+  - domain: viaremote.test
+    file: "$T/zones/viaremote.test.zone"
+    module: mod-aname/viaremote
 ${KNOT_EXTRA_ZONES:-}
 EOF
 
@@ -193,10 +215,13 @@ KNOTC="/usr/sbin/knotc -c $T/knot.conf -s $T/run/knot.sock"
 check "knotc conf-check accepts the module config" \
 	sh -c "$KNOTC conf-check >$T/conf-check.out 2>&1"
 
+KNOT_START=$(now_ms)
 /usr/sbin/knotd -c "$T/knot.conf" -s "$T/run/knot.sock" 2>"$T/knotd.err" &
 KNOT_PID=$!
 PIDS="$PIDS $KNOT_PID"
-knot_up() { kdig @127.0.0.1 -p "$KNOT_PORT" +retry=0 +timeout=1 knot.test SOA | grep -q 'status: NOERROR'; }
+# TCP: before knotd listens the connection is refused at once; a UDP probe
+# sent then would wait out its whole 1 s timeout.
+knot_up() { kdig @127.0.0.1 -p "$KNOT_PORT" +tcp +retry=0 +timeout=1 knot.test SOA | grep -q 'status: NOERROR'; }
 wait_for 15000 knot_up || die "knotd answers on port $KNOT_PORT"
 READY=$(now_ms)
 

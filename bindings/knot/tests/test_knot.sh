@@ -72,6 +72,20 @@ wait_for 2000 answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: AAAA answered" answered v6.knot.test AAAA 2001:db8::6
 check "AAAA-only target: A is NODATA" nodata_ok v6.knot.test A
 check "real A record wins over a config ALIAS" answered real.knot.test A 192.0.2.81
+# Issue 15: a config owner covered by a wildcard (*.wild A and MX) is the
+# ALIAS owner: Knot's wildcard answer is replaced there.
+wait_for 2000 answered a.wild.knot.test A "$WWW4"
+check "wildcard-covered config owner: A is the target's, not the wildcard's" answered a.wild.knot.test A "$WWW4"
+check "wildcard-covered config owner: AAAA is the target's" answered a.wild.knot.test AAAA "$WWW6"
+check "wildcard-covered config owner over TCP: A is the target's" \
+	sh -c "kdig @127.0.0.1 -p $KNOT_PORT +tcp +retry=0 +timeout=2 +norec a.wild.knot.test A | grep -q 'a.wild.knot.test.*A.*192.0.2.1' && ! kdig @127.0.0.1 -p $KNOT_PORT +tcp +retry=0 +timeout=2 +norec a.wild.knot.test A | grep -q 192.0.2.90"
+for t in MX TXT ANY; do
+	check "wildcard-covered config owner: $t is NODATA with SOA (the wildcard's records are not answered)" nodata_ok a.wild.knot.test $t
+done
+check "wildcard-covered config owner with DO: MX is NODATA with SOA" nodata_ok a.wild.knot.test MX +dnssec
+check "other names under the wildcard keep its A" answered b.wild.knot.test A 192.0.2.90
+check "other names under the wildcard keep its MX" \
+	sh -c "kdig @127.0.0.1 -p $KNOT_PORT +retry=0 +timeout=2 +norec b.wild.knot.test MX | grep -q 'MX.*10 mail.knot.test.'"
 # Issue 15 item 5: a TTL-0 target answers (the library holds it 1 s with
 # TTL 0), never SERVFAIL for ever.
 wait_for 3000 answered zero.knot.test A 192.0.2.100
@@ -147,6 +161,26 @@ check "onlinesign: the NSEC is at the owner and does not list MX" \
 	sh -c "echo '$nsec' | awk '{ exit !(tolower(\$1) == \"www2.signed.test.\") }' && ! echo '$nsec' | grep -qw MX"
 check "onlinesign: config owner MX is NODATA with SOA, NSEC and RRSIGs ($auth_types)" \
 	sh -c "[ '$(status "$out")' = NOERROR ] && [ -z '$(section ANSWER "$out")' ] && echo '$auth_types' | grep -q 'NSEC ' && echo '$auth_types' | grep -q 'RRSIG RRSIG' && echo '$auth_types' | grep -q 'SOA'"
+# Issue 15: the NODATA proofs, verified with ldns (rrsig_check nodata):
+# SOA and NSEC signatures against the zone's DNSKEY, and the NSEC denies
+# the type at the owner (with a control type that it must not deny).
+nodata_proof() { "$TOOLS/rrsig_check" "$KNOT_PORT" signed.test "$1" "$2" nodata >"$T/rrsig.out" 2>&1; }
+for t in MX TXT TYPE65401; do
+	check "onlinesign: config owner www2, $t: NODATA proof verifies and denies $t" nodata_proof www2.signed.test $t
+done
+wait_for 2000 nodata_ok nodata.signed.test A
+check "onlinesign: target NODATA: the A NODATA proof at the owner verifies and denies A" nodata_proof nodata.signed.test A
+wait_for 2000 nodata_ok dangling.signed.test A
+check "onlinesign: target NXDOMAIN: the A NODATA proof verifies and denies A" nodata_proof dangling.signed.test A
+wait_for 2000 answered v6.signed.test AAAA 2001:db8::6
+check "onlinesign: AAAA-only target: the A NODATA proof verifies and denies A" nodata_proof v6.signed.test A
+check "onlinesign: zone-data ALIAS owner (apex) MX: NODATA proof verifies and denies MX" nodata_proof signed.test MX
+check "onlinesign: the nodata check fails on a positive answer (control)" sh -c "! \"$TOOLS/rrsig_check\" $KNOT_PORT signed.test www2.signed.test A nodata 2>/dev/null"
+wait_for 2000 answered a.wild.signed.test A "$WWW4"
+check "onlinesign: wildcard-covered config owner: the target's A, not the wildcard's" answered a.wild.signed.test A "$WWW4"
+check "onlinesign: wildcard-covered config owner: its A RRSIG validates" signed_ok a.wild.signed.test A
+check "onlinesign: wildcard-covered config owner: TXT NODATA proof verifies and denies TXT" nodata_proof a.wild.signed.test TXT
+check "onlinesign: other names under the wildcard: its A, signed" signed_ok b.wild.signed.test A
 # Issue 15 item 7: targets validated against trust-anchor-file.  A bogus
 # target is never answered, so onlinesign cannot sign a forged address.
 wait_for 3000 answered sec.signed.test A 192.0.2.10
@@ -183,6 +217,63 @@ out=$(ask www2.knot.test A)
 check "first query after reload answered from the kept cache" [ "$(addrs "$out" A)" = "$WWW4" ]
 check "apex after reload" answered knot.test A "$WWW4"
 check "knotd alive after reload" kill -0 "$KNOT_PID"
+
+# ---------------------------------------------------------------- remote: references
+# Issue 15 item 9.  Stubs given as "stub-remote: ZONE=REMOTE-ID": the
+# viaremote id resolves its remotes to exactly the default id's stub list,
+# so its instance shares the resolver without the "settings differ"
+# warning (a wrong or missing address would change the settings).
+wait_for 3000 answered www.viaremote.test A "$WWW4"
+check "stub-remote: config ALIAS of viaremote.test answered" answered www.viaremote.test A "$WWW4"
+check "stub-remote: the viaremote instance loaded" grep -q "viaremote.test.*config aliases" "$T/knot.log"
+check "stub-remote: resolved to the same upstreams as the literal stubs (no 'settings differ')" \
+	sh -c "! grep -q 'viaremote.test.*settings differ' '$T/knot.log'"
+# Forwarders given as "remote: [ ID ]" (mod-dnsproxy's item): a second
+# knotd whose only upstream is remote "resolver", i.e. nsd, which answers
+# the forwarded queries for its own zones.
+set -- $("$TOOLS/blackhole" --free-ports 1)
+FWD_PORT=$1
+mkdir -p "$T/fwd/run" "$T/fwd/db"
+printf '$ORIGIN fwd.test.\n@ 300 IN SOA ns1 h 1 3600 900 604800 300\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.53\n' > "$T/fwd/fwd.test.zone"
+cat > "$T/fwd/knot.conf" <<EOF
+server:
+    rundir: "$T/fwd/run"
+    listen: 127.0.0.1@$FWD_PORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$T/fwd/db"
+log:
+  - target: "$T/fwd/knot.log"
+    any: info
+remote:
+  - id: unused
+    address: 192.0.2.1
+  - id: resolver
+    address: 127.0.0.1@$NSD_PORT
+module:
+  - id: mod-aname
+    file: "$MOD"
+mod-aname:
+  - id: fwd
+    remote: [ resolver ]
+    alias: [ "www www.example.test." ]
+zone:
+  - domain: fwd.test
+    file: "$T/fwd/fwd.test.zone"
+    module: mod-aname/fwd
+EOF
+/usr/sbin/knotd -c "$T/fwd/knot.conf" -s "$T/fwd/run/knot.sock" 2>"$T/fwd/knotd.err" &
+FWD_PID=$!
+PIDS="$PIDS $FWD_PID"
+fwd_answered() {
+	[ "$(addrs "$(kdig @127.0.0.1 -p "$FWD_PORT" +retry=0 +timeout=2 +norec www.fwd.test A 2>&1)" A)" = "$WWW4" ]
+}
+wait_for 15000 fwd_answered
+check "remote: [ resolver ] as forwarder: www.fwd.test answered through nsd" fwd_answered
+kill "$FWD_PID"
+wait "$FWD_PID" 2>/dev/null
 
 # ---------------------------------------------------------------- stale
 wait_for 3000 answered short.knot.test A 192.0.2.99
@@ -227,6 +318,26 @@ check "conf-check accepts IPv4 and IPv6 forwarders, with and without port" \
 	goodconf '    forward: [ "192.0.2.53", "2001:db8::53@5353", "127.0.0.1@5300" ]'
 check "conf-check rejects a stub without '='" \
 	badconf '    stub: "127.0.0.1@53"' 'bad stub'
+check "conf-check rejects a stub port out of range (Knot's address type)" \
+	badconf '    stub: "x.test=127.0.0.1@99999"' "bad stub 'x.test=127.0.0.1@99999': value is out of range"
+check "conf-check rejects a stub UNIX socket" \
+	badconf '    stub: "x.test=/run/sock"' "bad stub 'x.test=/run/sock': not an IP address"
+check "conf-check rejects a remote: reference to no remote" \
+	badconf '    remote: nowhere' "item 'remote', value 'nowhere' (invalid reference)"
+check "conf-check rejects a stub-remote to no remote" \
+	badconf '    stub-remote: "x.test=nowhere"' "stub-remote 'x.test=nowhere': no remote 'nowhere'"
+check "conf-check rejects a stub-remote without '='" \
+	badconf '    stub-remote: "nowhere"' "stub-remote 'nowhere': expected ZONE=REMOTE-ID"
+rmtconf() { # rmtconf 'YAML lines of the mod-aname section': with remotes r1, r2
+	printf 'remote:\n  - id: r1\n    address: [ 127.0.0.1@5300, "::1" ]\n  - id: r2\n    address: 192.0.2.7\nmodule:\n  - id: mod-aname\n    file: "%s"\nmod-aname:\n  - id: default\n%s\n' \
+		"$MOD" "$1" > "$T/good.conf"
+	/usr/sbin/knotc -c "$T/good.conf" conf-check >"$T/good.out" 2>&1
+}
+check "conf-check accepts stubs with and without port, IPv4 and IPv6" \
+	goodconf '    stub: [ "x.test=127.0.0.1", "y.test=::1@5353" ]'
+check "conf-check accepts remote: and stub-remote: references" \
+	rmtconf '    remote: [ r1, r2 ]
+    stub-remote: [ "x.test=r1", ".=r2" ]'
 check "conf-check rejects an out-of-range timeout" \
 	badconf '    timeout: 5' 'timeout'
 check "conf-check rejects min-ttl above max-ttl" \

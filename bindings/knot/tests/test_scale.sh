@@ -6,11 +6,11 @@
 # (where only the zone-file scan knows these owners) and on 3.4.  Then
 # "knotc zone-reload" must keep them.
 #
-# The time until all answer is printed and, with SCALE_REPORT=FILE, written
-# there ("big MS" and "sec MS" lines) for bench_scale.sh, which measures the
-# 3 s goal: a timed assertion on a shared 2-core machine would only be
-# noise.  The test's own deadline (SCALE_DEADLINE_MS, default 20 s) catches
-# owners that never answer.
+# Asserts the 3 s goal (SCALE_GOAL_MS) from the start of knotd, for both
+# zones.  The times are printed and, with SCALE_REPORT=FILE, written there
+# ("big MS", "sec MS", ... lines) for bench_scale.sh, which reports the
+# median of several runs.  SCALE_DEADLINE_MS (default 20 s) bounds the
+# sweeps of owners that never answer.
 #
 #   sh bindings/knot/tests/test_scale.sh [BUILD_DIR]
 set -u
@@ -52,15 +52,12 @@ zone:
 	name: sec.test
 	zonefile: \"$T/nsd/sec.test.zone\"
 	provide-xfr: 127.0.0.1 NOKEY"
-	KNOT_EXTRA_CONF="remote:
-  - id: nsd-primary
-    address: 127.0.0.1@$NSD_PORT"
 	KNOT_EXTRA_ZONES="  - domain: big.test
     file: \"$T/zones/big.test.zone\"
     module: mod-aname/zonedata
   - domain: sec.test
     file: \"$T/zones/sec.test.zone\"
-    master: nsd-primary
+    master: nsd
     module: mod-aname/zonedata"
 }
 knot_extra_stubs() { printf '"scale.test=127.0.0.1@%s", ' "$NSD_PORT"; }
@@ -87,34 +84,51 @@ answering() { # answering [ZONE]
 }
 all_answer() { [ "$(answering)" -eq "$N" ]; }
 
-# Both zones at once, each swept by its own loop: the time is taken at the
-# end of the first sweep in which all N owners answered, from knotd being
-# ready (a sweep of 5 000 kdig queries takes a few hundred ms itself).
-# sec.test comes from nsd by AXFR, so no zone file exists when the module
-# loads; its watcher finds the file knotd writes after the transfer.
-sweep() { # sweep ZONE: prints the ms at which all owners answered, or "late"
-	while :; do
-		if [ "$(answering "$1")" -eq "$N" ]; then
-			echo $(($(now_ms) - READY))
-			return
-		fi
-		[ $(($(now_ms) - READY)) -lt "$DEADLINE" ] || { echo late; return; }
-	done
-}
-sweep big.test > "$T/sweep.big" &
+# Both zones at once, each by its own sweep (tests/sweep.c: UDP, 64
+# queries in flight, each pass asking only the owners that have not answered
+# yet, then a last pass over all N).  Times are from the start of knotd
+# (KNOT_START, before zones and modules load: "within 3 s of load" is at
+# most this), so they include knotd's start-up, the zone load, the module's
+# scan and registration and the resolutions.  sec.test comes from nsd by
+# AXFR, so no zone file exists when the module loads; its watcher finds the
+# file knotd writes after the transfer.
+"$TOOLS/sweep" "$KNOT_PORT" big.test "$N" "$KNOT_START" "$DEADLINE" > "$T/sweep.big" 2>&1 &
 SW1=$!
-sweep sec.test > "$T/sweep.sec" &
+"$TOOLS/sweep" "$KNOT_PORT" sec.test "$N" "$KNOT_START" "$DEADLINE" > "$T/sweep.sec" 2>&1 &
 SW2=$!
 PIDS="$PIDS $SW1 $SW2"
 wait "$SW1" "$SW2"
-t_big=$(cat "$T/sweep.big")
-t_sec=$(cat "$T/sweep.sec")
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"; }
+t_big=$(field "$T/sweep.big" all)
+t_sec=$(field "$T/sweep.sec" all)
+echo "big.test: $(cat "$T/sweep.big")"
+echo "sec.test: $(cat "$T/sweep.sec")"
+echo "knotd start to answering: $((READY - KNOT_START)) ms"
+# The module copies the library's counters in at most once a second, on an
+# ALIAS query: ask until the count covers both types of every target.
+queries() {
+	$KNOTC zone-stats big.test 2>/dev/null |
+		sed -n 's/.*mod-aname\.resolver-queries *= *\([0-9]*\).*/\1/p' | head -n 1
+}
+queries_counted() { ask o0.big.test A >/dev/null; [ "$(queries)" -ge $((2 * N)) ]; }
+wait_for 3000 queries_counted
+q=$(queries)
+echo "upstream queries (library-wide, all zones): ${q:-none}, per target: $(awk -v q="${q:-0}" -v n="$N" 'BEGIN { printf "%.2f", q / n }')"
 if [ -n "${SCALE_REPORT:-}" ]; then
-	printf 'big %s\nsec %s\n' "$t_big" "$t_sec" > "$SCALE_REPORT"
+	printf 'big %s\nsec %s\nready %s\nqueries %s\nbigline %s\nsecline %s\n' "${t_big:-late}" "${t_sec:-late}" \
+		"$((READY - KNOT_START))" "${q:-0}" "$(cat "$T/sweep.big")" "$(cat "$T/sweep.sec")" > "$SCALE_REPORT"
 fi
-in_time() { [ "$1" != late ]; }
-check "all $N zone-file ALIAS owners of big.test answer (all answered $t_big ms after knotd was ready)" in_time "$t_big"
-check "secondary sec.test (AXFR, no file at load): all $N owners answer (all answered at $t_sec ms)" in_time "$t_sec"
+# Issue 15: all owners within 3 s.  The goal is asserted as such; the
+# README gives the measured times and the margin they leave.
+GOAL=${SCALE_GOAL_MS:-3000}
+in_time() { [ -n "$1" ] && [ "$1" -le "$GOAL" ]; }
+check "all $N zone-file ALIAS owners of big.test answer within $GOAL ms of knotd's start (${t_big:-late} ms)" in_time "$t_big"
+check "secondary sec.test (AXFR, no file at load): all $N owners answer within $GOAL ms of knotd's start (${t_sec:-late} ms)" in_time "$t_sec"
+again_ok() { [ "$(field "$1" again)" = "$N" ]; }
+check "big.test: the last pass over all $N owners got all right answers" again_ok "$T/sweep.big"
+check "sec.test: the last pass over all $N owners got all right answers" again_ok "$T/sweep.sec"
+check "at most 2.05 upstream queries per target (A and AAAA; ${q:-none} for $N)" \
+	awk -v q="${q:-999999}" -v n="$N" 'BEGIN { exit !(q <= 2.05 * n + 40) }'
 check "module log: the transferred zone file was found and registered" \
 	grep -q "sec.test.*zone file .* appeared: $N ALIAS owners registered" "$T/knot.log"
 grep 'big.test.*ALIAS owners in total' "$T/knot.log" | tail -n 1
