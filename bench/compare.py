@@ -95,7 +95,7 @@ def run(bindir, part, tmp):
                        text=True, capture_output=True)
     if p.returncode != 0:
         sys.exit("%s/bench_%s failed:\n%s" % (bindir, part, p.stderr[-2000:]))
-    return figures(part, p.stdout, p.stderr)
+    return figures(part, p.stdout + p.stderr, p.stderr)
 
 
 def main():
