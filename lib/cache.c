@@ -130,7 +130,7 @@ void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
 	size_t n = len - i;
 	if (n > 0 && len >= 8) {
 		uint64_t w = fold8(load8(wire + len - 8));
-		memcpy(key->name + len - 8, &w, 8);
+		memcpy(&key->name[len - 8], &w, 8);
 		h = mix(h, w >> (8 * (8 - n)));
 	} else if (n > 0) {
 		uint64_t w = fold8(load_short(wire, n));
