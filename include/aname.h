@@ -608,7 +608,10 @@ ANAME_API int aname_cache_lookup(aname_ctx_t *ctx, const char *target,
  * a good part of a hit's cost.  Same flags, results and thread-safety.
  *
  * \retval ANAME_EBADNAME  \a target is not one well-formed wire name of
- *                         exactly \a target_len octets.
+ *                         exactly \a target_len octets.  Checked only when
+ *                         the target is not in the cache (a cached key is
+ *                         well-formed), so such a call counts as a lookup
+ *                         and a miss in the statistics; it starts nothing.
  * \note Since 0.1.
  */
 ANAME_API int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
@@ -644,7 +647,8 @@ ANAME_API int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
  * \retval ANAME_EAGAIN    Nothing usable (see aname_cache_lookup()).
  * \retval ANAME_ESHED     As for aname_cache_lookup().
  * \retval ANAME_ENOSPC    \a buf is too small; nothing usable was written.
- * \retval ANAME_EINVAL, ANAME_EBADNAME.
+ * \retval ANAME_EINVAL, ANAME_EBADNAME (the owner is checked first; the
+ *         target as for aname_cache_lookup_wire()).
  * \note Thread-safe; takes one cache-shard lock, for the time it takes to
  *       copy the records.  Since 0.2.
  */
