@@ -208,8 +208,11 @@ int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
 		rrs = ANAME_EBADNAME; /* a hit proves the name well-formed */
 		goto out;
 	}
-	int rc = upstream ? background(ctx, &k, &v, &act) : ANAME_OK;
-	aname_result_unref(v.res);
+	int rc = ANAME_OK;
+	if (upstream) {
+		rc = background(ctx, &k, &v, &act);
+		aname_result_unref(v.res);
+	}
 	if (rrs == ANAME_EAGAIN && rc == ANAME_ESHED) {
 		rrs = ANAME_ESHED;
 	}

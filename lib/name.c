@@ -104,25 +104,6 @@ void aname__name_lower(uint8_t *wire, size_t len)
 
 /* Check that a wire name from a host is one well-formed uncompressed name
  * of exactly \a len octets: the host may hand us anything. */
-bool aname__name_wire_ok(const uint8_t *owner, size_t len)
-{
-	size_t i = 0;
-	if (owner == NULL || len == 0 || len > ANAME_NAME_MAX) {
-		return false;
-	}
-	while (i < len) {
-		uint8_t n = owner[i];
-		if (n == 0) {
-			return i + 1 == len;
-		}
-		if (n > ANAME_LABEL_MAX) {
-			return false;
-		}
-		i += 1u + n;
-	}
-	return false;
-}
-
 bool aname__name_equal(const uint8_t *a, size_t alen, const uint8_t *b,
 		       size_t blen)
 {

@@ -22,8 +22,27 @@ void aname__name_lower(uint8_t *wire, size_t len);
 /* Render a wire name as absolute presentation text; returns length or <0. */
 int aname__name_to_text(const uint8_t *wire, size_t len, char *out,
 			size_t outlen);
-/* A well-formed uncompressed wire name of exactly len octets. */
-bool aname__name_wire_ok(const uint8_t *wire, size_t len);
+/* A well-formed uncompressed wire name of exactly len octets.  Inline:
+ * every synthesis checks its owner. */
+static inline bool aname__name_wire_ok(const uint8_t *owner, size_t len)
+{
+	size_t i = 0;
+	if (owner == NULL || len == 0 || len > ANAME_NAME_MAX) {
+		return false;
+	}
+	while (i < len) {
+		uint8_t n = owner[i];
+		if (n == 0) {
+			return i + 1 == len;
+		}
+		if (n > ANAME_LABEL_MAX) {
+			return false;
+		}
+		i += 1u + n;
+	}
+	return false;
+}
+
 bool aname__name_equal(const uint8_t *a, size_t alen, const uint8_t *b,
 		       size_t blen);
 

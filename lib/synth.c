@@ -104,7 +104,8 @@ static void copy_name(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 /* One address into the RR at p; fixed-size copies, not a libc call. */
-static void put_rr(uint8_t *p, const uint8_t *owner, size_t owner_len,
+static inline __attribute__((always_inline)) void
+put_rr(uint8_t *p, const uint8_t *owner, size_t owner_len,
 		   uint16_t type, uint32_t ttl, const uint8_t *addr)
 {
 	copy_name(p, owner, owner_len);
