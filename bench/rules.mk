@@ -70,3 +70,18 @@ BENCH_COMPARE_ROUNDS ?= 2
 .PHONY: bench-compare
 bench-compare: bench-deps $(patsubst %,$(ABENCH_DIR)/bench_%,hit miss coalesce memory deadline)
 	bench/compare.py $(B) $(BENCH_COMPARE_REV) $(BENCH_COMPARE_ROUNDS)
+
+# The host benchmarks again inside the Debian 13 chroot (Knot 3.4,
+# PowerDNS 4.9; scripts/debian-chroot.sh builds into build/trixie).  Their
+# sections are copied here with "Debian 13" in the heading and join
+# BENCHMARKS.md at the next bench-report.
+.PHONY: bench-debian13
+bench-debian13:
+	scripts/debian-chroot.sh bench-knot bench-powerdns
+	@mkdir -p $(ABENCH_DIR)
+	@for p in knot knot-scale powerdns; do \
+	    f=build/trixie/bench/$$p.md; \
+	    [ -f "$$f" ] || { echo "bench-debian13: no $$f" >&2; exit 1; }; \
+	    sed '1s/^\(#*\) */\1 Debian 13: /' "$$f" > $(ABENCH_DIR)/$$p-debian13.md; \
+	    echo "bench-debian13: $(ABENCH_DIR)/$$p-debian13.md"; \
+	done
