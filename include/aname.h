@@ -277,6 +277,28 @@ ANAME_API int aname_config_set_trust_anchor_file(aname_config_t *cfg,
 						 const char *path);
 
 /**
+ * Recurse from the root servers listed in \a path instead of libunbound's
+ * built-in root hints (libunbound's root-hints option): a root-hints file
+ * ("named.cache") of NS, A and AAAA records in zone-file format, such as
+ * https://www.internic.net/domain/named.root or, for a private DNS tree,
+ * a file naming its own roots.  Only used for full recursion (no forwarder
+ * and no stub for "."); the library's root canary probes the A and AAAA
+ * addresses in it.  The file is read here, to check it, and again by
+ * aname_ctx_new(); later changes to it reach new contexts only.
+ *
+ * \param[in] path  File name; the configuration keeps a copy of the string.
+ * \retval ANAME_OK
+ * \retval ANAME_EINVAL  NULL argument.
+ * \retval ANAME_EFILE   Cannot be read, does not parse, or holds no A/AAAA
+ *                       record; the previous setting stays.
+ * \retval ANAME_ENOMEM
+ * \note Not thread-safe on one configuration, like every aname_config_*
+ *       call.  Since 0.2.
+ */
+ANAME_API int aname_config_set_root_hints(aname_config_t *cfg,
+					  const char *path);
+
+/**
  * Default deadline of a resolution, when aname_resolve() is given 0, and the
  * deadline of background refreshes.
  *
@@ -803,7 +825,9 @@ ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,
 	XX(NO_ANSWERS, 8, "no-answers",                                       \
 	   "no resolution has succeeded recently")                            \
 	XX(UPSTREAM_SILENT, 9, "upstream-silent",                             \
-	   "a configured upstream does not answer the library's probes")
+	   "a configured upstream does not answer the library's probes")      \
+	XX(ROOTS_SILENT, 10, "roots-silent",                                  \
+	   "no root server answers the library's probes (full recursion)")
 
 /** Health reason codes (ANAME_REASON_OK, ANAME_REASON_UPSTREAM_TIMEOUTS, ...). */
 typedef enum {
