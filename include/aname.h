@@ -187,7 +187,9 @@ ANAME_API const char *aname_version(unsigned *hex);
 /* ------------------------------------------------------------------------ */
 
 /**
- * Create a configuration with defaults: full recursion from the root hints,
+ * Create a configuration with defaults: full recursion from the root hints
+ * (the root canary then probes two root addresses every 2 s, see
+ * docs/RUNBOOK.md#roots-silent),
  * 1500 ms deadline, 100 000 cache entries, TTL floor 0, TTL cap 86400 s,
  * negative TTL cap 3600 s, CNAME chain limit 8, no DNSSEC validation,
  * event-loop mode, serve-stale on (stale TTL 30 s, max stale age 86400 s,
@@ -458,7 +460,8 @@ ANAME_API int aname_config_set_log(aname_config_t *cfg, int level,
  * \param[out] out  Receives the context.
  * \retval ANAME_OK, ANAME_EINVAL, ANAME_ENOMEM, ANAME_ERESOLVER
  *         (libunbound rejected the configuration), ANAME_ETHREAD, ANAME_EFILE
- *         (trust anchor file unreadable).
+ *         (trust anchor file unreadable, or the root-hints file no longer
+ *         readable or without A/AAAA records).
  * \note Thread-safe.  Since 0.1.
  */
 ANAME_API int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg);
