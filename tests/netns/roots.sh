@@ -69,13 +69,16 @@ ip link set lo up
 for a in $ROOTS4 $HINT_ROOT $TLD; do
 	ip addr add "$a/32" dev lo
 done
-# The black hole: a rule dropping every packet to a root's port 53
-# (output hook: lo traffic passes it), added and flushed by roots_canary.
+# The black hole: a rule dropping every packet to a root's port 53 as it
+# arrives (input hook; lo traffic passes it), so the sender's sendto()
+# succeeds and nothing comes back, as in a remote outage (on the output
+# hook the kernel would fail sendto() with EPERM instead).  Added and
+# flushed by roots_canary.
 nft add table inet aname
-nft add chain inet aname out '{ type filter hook output priority 0; }'
+nft add chain inet aname in '{ type filter hook input priority 0; }'
 fault_env() { # the root addresses, comma-separated
-	ROOTS_FAULT_ON="nft add rule inet aname out ip daddr { $1 } meta l4proto { udp, tcp } th dport 53 drop"
-	ROOTS_FAULT_OFF="nft flush chain inet aname out"
+	ROOTS_FAULT_ON="nft add rule inet aname in ip daddr { $1 } meta l4proto { udp, tcp } th dport 53 drop"
+	ROOTS_FAULT_OFF="nft flush chain inet aname in"
 	export ROOTS_FAULT_ON ROOTS_FAULT_OFF
 }
 
