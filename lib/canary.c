@@ -34,11 +34,12 @@
  *
  * Full recursion.  The roots are one pool: every round probes one IPv4
  * and one IPv6 root address, in turn over the list (libunbound's built-in
- * hints or the configured root-hints file), and the pool is silent when
- * none answered for ANAME_CANARY_SILENT_MS, i.e. three rounds, three
- * different roots of each family.  One root down is normal; all of them
- * silent means this host cannot reach the DNS (a firewall, a dead link).
- * Cost: two datagrams every ANAME_CANARY_INTERVAL_MS, answers ~100 bytes.
+ * hints or the configured root-hints file), three of each after a round
+ * that nobody answered, and the pool is silent when none answered for
+ * ANAME_CANARY_SILENT_MS: two or three rounds, at least four different
+ * roots of each family.  One root down is normal; all of them silent
+ * means this host cannot reach the DNS (a firewall, a dead link).  Cost:
+ * two datagrams every ANAME_CANARY_INTERVAL_MS, answers ~100 bytes.
  *
  * Cost for forwarders: two datagrams each per interval; for stubs one.
  */
@@ -268,6 +269,7 @@ int aname__canary_init(struct aname_canary *c, const aname_config_t *cfg)
 	c->n_refusable = c->n;
 	if (rc == ANAME_OK && recursion) {
 		rc = roots_init(&c->roots, cfg);
+		c->roots.heard = true; /* one of each to start with */
 		if (rc == ANAME_OK) {
 			rc = add(c, ANAME_UP_ROOTS, NULL, ".", 6 /* SOA */);
 		}
@@ -455,6 +457,9 @@ static void read_replies(struct aname_ctx *ctx, int fd, uint64_t now_ms)
 			if ((!live && !rd) || !from_upstream(c, u, &from)) {
 				continue;
 			}
+			if (u->kind == ANAME_UP_ROOTS) {
+				c->roots.heard = true;
+			}
 			heard(ctx, u, now_ms);
 			/* A forwarder's refusal is judged by the recursive
 			 * probe, a stub's by its SOA probe. */
@@ -536,20 +541,27 @@ static void send_probes(struct aname_canary *c, uint64_t now_ms)
 		u->query[0] = (uint8_t)(u->id >> 8);
 		u->query[1] = (uint8_t)u->id;
 		if (u->kind == ANAME_UP_ROOTS) {
-			/* One root of each family per round. */
-			const struct aname_addr *a4 =
-				c->fd4 >= 0 ? next_root(&c->roots, AF_INET,
-							&c->roots.next4)
-					    : NULL;
-			const struct aname_addr *a6 =
-				c->fd6 >= 0 ? next_root(&c->roots, AF_INET6,
-							&c->roots.next6)
-					    : NULL;
-			if (a4 != NULL) {
-				send_to(c, a4, u->query, u->query_len);
-			}
-			if (a6 != NULL) {
-				send_to(c, a6, u->query, u->query_len);
+			size_t k = c->roots.heard
+					   ? ANAME_ROOTS_PER_ROUND
+					   : ANAME_ROOTS_PER_ROUND_MISSED;
+			c->roots.heard = false;
+			for (size_t j = 0; j < k; j++) {
+				const struct aname_addr *a4 =
+					c->fd4 >= 0
+						? next_root(&c->roots, AF_INET,
+							    &c->roots.next4)
+						: NULL;
+				const struct aname_addr *a6 =
+					c->fd6 >= 0
+						? next_root(&c->roots, AF_INET6,
+							    &c->roots.next6)
+						: NULL;
+				if (a4 != NULL) {
+					send_to(c, a4, u->query, u->query_len);
+				}
+				if (a6 != NULL) {
+					send_to(c, a6, u->query, u->query_len);
+				}
 			}
 		} else {
 			send_to(c, &u->addr, u->query, u->query_len);

@@ -64,12 +64,18 @@ struct aname_upstream {
 			* was REFUSED; stubs: to the SOA probe */
 };
 
-/* The root servers, probed a few per round (one per address family),
- * in turn. */
+/* Root addresses probed per family and round: one while the roots
+ * answer, more after a round nobody answered, so that a dead root or two
+ * in turn never look like all of them. */
+#define ANAME_ROOTS_PER_ROUND 1
+#define ANAME_ROOTS_PER_ROUND_MISSED 3
+
+/* The root servers, probed a few per round, in turn. */
 struct aname_roots {
 	struct aname_addr *addr;
 	size_t n;
 	size_t next4, next6; /* where the next round starts looking */
+	bool heard;          /* a root answered this round's probe */
 };
 
 struct aname_verdict {

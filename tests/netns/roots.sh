@@ -11,9 +11,10 @@
 # root-hints file) and 10.53.0.2 (the "example." TLD server).  nsd serves
 # "." on the root addresses, delegating "example." to a second nsd.  Three
 # runs of roots_canary (see roots_canary.c): built-in hints with the root
-# nsd stopped (SIGSTOP) and resumed, built-in hints with every packet to
-# the roots dropped (nftables) and let through again, and a root-hints
-# file with its root's packets dropped.
+# nsd stopped (SIGSTOP) and resumed, built-in hints with three roots in a
+# row dropped (health must stay ok) and then every packet to the roots
+# dropped (nftables) and let through again, and a root-hints file with
+# its root's packets dropped.
 # Every server is stopped by its PID; the namespace goes with the script.
 # Missing tools fail the test (deps/test.txt lists them), never skip it.
 set -eu
@@ -185,7 +186,9 @@ start_nsd root-builtin 198.41.0.4 .
 root=$started
 "$prog" builtin - "stop:$root"
 fault_env "$(echo $ROOTS4 | tr ' ' ',')"
-"$prog" builtin - drop
+# First b, c and d.root (in a row in the rotation) alone: not silent.
+ROOTS_FAULT_SOME="nft add rule inet aname in ip daddr { 199.9.14.201, 192.33.4.12, 199.7.91.13 } meta l4proto { udp, tcp } th dport 53 drop" \
+	"$prog" builtin - drop
 stop_nsd "$root"
 
 # Run 2: a root-hints file naming a root at an address of its own.

@@ -19,6 +19,8 @@
  *   drop       the shell commands in $ROOTS_FAULT_ON / $ROOTS_FAULT_OFF
  *              (roots.sh: an nftables rule dropping every packet to the
  *              roots' port 53, so recovery waits for the next probe).
+ * With $ROOTS_FAULT_SOME set (drop only), that command first silences some
+ * roots only, and health must stay ok for 14 s; $ROOTS_FAULT_OFF ends it.
  *
  * It resolves www.example. (TTL 3600: the cache stays fresh throughout),
  * checks health is ok, makes the roots silent, measures the time until
@@ -40,6 +42,7 @@
 #include <time.h>
 
 #define GOAL_MS 10000
+#define PARTIAL_MS 14000
 
 static pid_t root_pgid; /* stop:PGID */
 static const char *fault_on, *fault_off; /* drop */
@@ -219,6 +222,34 @@ int main(int argc, char **argv)
 	drive(ctx, 100);
 	if (!roots_up_metric(ctx, 1)) {
 		fail("metrics lack aname_upstream_up{upstream=\"roots\"} 1");
+	}
+	/* Some roots dead ($ROOTS_FAULT_SOME: several in a row of the
+	 * rotation) is normal: health must stay ok for PARTIAL_MS, seven
+	 * rounds, so past the dead ones. */
+	const char *some = getenv("ROOTS_FAULT_SOME");
+	if (some != NULL) {
+		if (system(some) != 0) {
+			fail("ROOTS_FAULT_SOME failed: %s", some);
+		}
+		int64_t t0 = now_ms();
+		while (now_ms() - t0 < PARTIAL_MS) {
+			int r;
+			int l = aname_health(ctx, &r);
+			if (l != ANAME_HEALTH_OK) {
+				fail("%s/%s %lld ms after some roots went "
+				     "silent (others answer)",
+				     aname_health_level_name(l),
+				     aname_health_reason_name(r),
+				     (long long)(now_ms() - t0));
+			}
+			drive(ctx, 20);
+		}
+		if (fault(false) != 0) {
+			fail("could not end the partial fault");
+		}
+		printf("roots_canary (%s): ok throughout %d ms with some roots "
+		       "silent\n",
+		       label, PARTIAL_MS);
 	}
 
 	/* Times count from the start of the fault command: the fault takes
