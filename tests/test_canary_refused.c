@@ -24,6 +24,8 @@
 #include <criterion/logging.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctx.h" /* canary.verdicts: event-loop mode, read between calls */
 #include "helpers.h"
 
 #define UNBOUND_BIN "/usr/sbin/unbound"
@@ -180,16 +183,31 @@ static void down(void)
 
 TestSuite(canary_refused, .init = up, .fini = down, .timeout = 60);
 
-static aname_ctx_t *ctx_for(const ub_server_t *u)
+/* A context forwarding to port, and to port2 if > 0; a deadline of
+ * timeout_ms if > 0. */
+static aname_ctx_t *ctx_for_ports(int port, int port2, unsigned timeout_ms)
 {
 	char addr[64];
-	snprintf(addr, sizeof(addr), "127.0.0.1@%d", u->port);
 	aname_config_t *cfg = aname_config_new();
+	snprintf(addr, sizeof(addr), "127.0.0.1@%d", port);
 	cr_assert_eq(aname_config_add_forwarder(cfg, addr), ANAME_OK);
+	if (port2 > 0) {
+		snprintf(addr, sizeof(addr), "127.0.0.1@%d", port2);
+		cr_assert_eq(aname_config_add_forwarder(cfg, addr), ANAME_OK);
+	}
+	if (timeout_ms > 0) {
+		cr_assert_eq(aname_config_set_timeout_ms(cfg, timeout_ms),
+			     ANAME_OK);
+	}
 	aname_ctx_t *ctx;
 	cr_assert_eq(aname_ctx_new(&ctx, cfg), ANAME_OK);
 	aname_config_free(cfg);
 	return ctx;
+}
+
+static aname_ctx_t *ctx_for(const ub_server_t *u)
+{
+	return ctx_for_ports(u->port, 0, 0);
 }
 
 static uint64_t stat_of(aname_ctx_t *ctx, int stat)
@@ -289,4 +307,85 @@ Test(canary_refused, forwarder_refusing_everything_is_erefused)
 	cr_assert_eq(stat_of(ctx, ANAME_STAT_ANSWERS_REFUSED), 1);
 	cr_assert_eq(stat_of(ctx, ANAME_STAT_ANSWERS_SERVFAIL), 0);
 	aname_ctx_free(ctx);
+}
+
+/* Two forwarders, one refusing the name and one answering SERVFAIL: not
+ * every forwarder refuses, so the SERVFAIL stands. */
+Test(canary_refused, one_refusing_forwarder_of_two_is_not_erefused)
+{
+	aname_ctx_t *ctx =
+		ctx_for_ports(ub_fwd->port, ts_proxy_port(servfail_px), 0);
+	th_done_t d = {0};
+	int st = th_resolve(ctx, "refused.example.test", 1, 0, &d);
+	th_done_clear(&d);
+	cr_assert_eq(st, ANAME_ESERVFAIL, "%s", aname_status_name(st));
+	cr_assert_eq(stat_of(ctx, ANAME_STAT_ANSWERS_REFUSED), 0);
+	aname_ctx_free(ctx);
+}
+
+static void count_call(void *arg, int status, const aname_result_t *res)
+{
+	(void)status;
+	(void)res;
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static bool verdict_running(aname_ctx_t *ctx)
+{
+	for (size_t i = 0; i < ANAME_VERDICT_SLOTS; i++) {
+		if (ctx->canary.verdicts[i].fetch != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void drive_once(aname_ctx_t *ctx)
+{
+	struct pollfd p = {.fd = aname_fd(ctx), .events = POLLIN};
+	int t = aname_timeout_ms(ctx);
+	poll(&p, 1, t < 0 || t > 10 ? 10 : t);
+	aname_process(ctx);
+}
+
+/* The request is cancelled while its fetch waits for the verdict (the
+ * second forwarder, a proxy in front of the same unbound, answers the
+ * name 300 ms late; a 5 s deadline, so that libunbound waits for it and
+ * its SERVFAIL is not taken for a timeout): no callback, the verdict is forgotten with the
+ * fetch (its late answers find nothing; ASan would see a use after
+ * free), and the name resolves as before afterwards. */
+Test(canary_refused, cancel_during_verdict)
+{
+	ts_proxy_t *px = ts_proxy_start(ub_fwd->port);
+	cr_assert_not_null(px);
+	ts_proxy_set_mode(px, "refused.example.test", TS_MODE_DELAY, 300);
+	aname_ctx_t *ctx = ctx_for_ports(ub_fwd->port, ts_proxy_port(px), 5000);
+	atomic_int calls = 0;
+	aname_qid_t qid;
+	cr_assert_eq(aname_resolve(ctx, "refused.example.test", 1, 0,
+				   count_call, &calls, &qid),
+		     ANAME_OK);
+	int64_t until = ts_now_ms() + 5000;
+	while (!verdict_running(ctx) && atomic_load(&calls) == 0 &&
+	       ts_now_ms() < until) {
+		drive_once(ctx);
+	}
+	cr_assert(verdict_running(ctx), "a verdict started (calls %d)",
+		  atomic_load(&calls));
+	cr_assert_eq(aname_cancel(ctx, qid), ANAME_OK);
+	cr_assert_not(verdict_running(ctx), "the verdict went with the fetch");
+	/* The proxy's late answers arrive and are ignored. */
+	unsigned before = ts_proxy_count(px, "refused.example.test", 1);
+	until = ts_now_ms() + 1000;
+	while (ts_now_ms() < until) {
+		drive_once(ctx);
+	}
+	cr_assert_eq(atomic_load(&calls), 0, "no callback after the cancel");
+	cr_assert_geq(before, 1);
+	th_done_t d = {0};
+	int st = th_resolve(ctx, "refused.example.test", 1, 0, &d);
+	th_done_clear(&d);
+	cr_assert_eq(st, ANAME_EREFUSED, "%s", aname_status_name(st));
+	aname_ctx_free(ctx);
+	ts_proxy_stop(px);
 }
