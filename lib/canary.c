@@ -146,7 +146,7 @@ static int add(struct aname_canary *c, int kind, const char *addr,
 	u->kind = kind;
 	if (kind == ANAME_UP_ROOTS) {
 		snprintf(u->name, sizeof(u->name), "roots");
-	} else if (parse_addr(addr, u) != ANAME_OK) {
+	} else if (addr == NULL || parse_addr(addr, u) != ANAME_OK) {
 		return ANAME_EBADADDR;
 	}
 	if (build_query(u->query, sizeof(u->query), zone, qtype, false,
