@@ -381,6 +381,11 @@ static void heard(struct aname_ctx *ctx, struct aname_upstream *u,
 {
 	u->last_reply_ms = now_ms;
 	u->watched_since_ms = now_ms;
+	if (!u->silent && now_ms < u->recovering_until_ms) {
+		/* Still coming back: what failed since its last answer
+		 * (libunbound may not have asked it yet) may be asked again. */
+		aname__watchdog_mark_recovered(ctx, now_ms);
+	}
 	if (u->silent) {
 		u->silent = false;
 		ctx->canary.n_silent--;
@@ -393,8 +398,10 @@ static void heard(struct aname_ctx *ctx, struct aname_upstream *u,
 				   u->name);
 		}
 		/* Whatever failed while it was away may be asked again at
-		 * once. */
+		 * once, and at each answer of the next
+		 * ANAME_CANARY_RECOVERY_MS. */
 		aname__watchdog_mark_recovered(ctx, now_ms);
+		u->recovering_until_ms = now_ms + ANAME_CANARY_RECOVERY_MS;
 	}
 }
 

@@ -30,6 +30,12 @@
  * reply (at least two probes unanswered). */
 #define ANAME_CANARY_INTERVAL_MS 2000
 #define ANAME_CANARY_SILENT_MS 6000
+/* When a silent upstream answers again, failure backoff ends at once, and
+ * again at each of its answers for this long: libunbound itself asks a
+ * server it timed out on again only after a probe delay that grows with
+ * its timeout (seconds), so a refresh sent at the first answer may still
+ * fail, and would then wait out a grown backoff. */
+#define ANAME_CANARY_RECOVERY_MS 10000
 /* Verdicts (see aname__canary_verdict_start): at most this many at once,
  * this many per second on average (a bucket of as many), each waiting at
  * most VERDICT_MS for the forwarders' answers. */
@@ -59,6 +65,7 @@ struct aname_upstream {
 	uint16_t rd_id; /* forwarders: the recursive probe's ID */
 	uint64_t last_reply_ms;
 	uint64_t watched_since_ms; /* first probe, or the last reply */
+	uint64_t recovering_until_ms; /* see ANAME_CANARY_RECOVERY_MS */
 	bool silent;
 	bool refusing; /* forwarders: its last answer to the recursive probe
 			* was REFUSED; stubs: to the SOA probe */
