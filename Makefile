@@ -7,6 +7,7 @@
 #   make check-tsan   threaded tests under TSan
 #   make check-valgrind  core suite under valgrind memcheck
 #   make check-abi    fail if the .so exports anything but aname_*
+#   make check-roots  root canary in a network namespace (root or userns)
 #   make demo         offline demo: nsd on loopback + the CLI
 #   make bench        benchmarks (see BENCHMARKS.md)
 #   make install      PREFIX=/usr/local DESTDIR=
@@ -50,13 +51,13 @@ LIB_HDR  = $(wildcard lib/*.h) include/aname.h include/aname_version.h
 
 # Components append to these.
 ALL_TARGETS     = $(SHLIB) $(B)/libaname.so $(STLIB)
-TEST_TARGETS    = check check-abi
+TEST_TARGETS    = check check-abi check-roots
 BENCH_TARGETS   =
 INSTALL_TARGETS =
 CLEAN_FILES     =
 TEST_DEPS       = deps/core.txt deps/test.txt
 
-.PHONY: all test check check-asan check-tsan check-valgrind check-abi deps \
+.PHONY: all test check check-asan check-tsan check-valgrind check-abi check-roots deps \
         test-deps install install-check uninstall clean bench demo examples
 all: real-all
 
@@ -147,6 +148,16 @@ $(B)/tests/memcheck: tests/standalone/memcheck.c $(SUPPORT_SRC) $(STLIB)
 check-valgrind: $(B)/tests/memcheck
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	    --show-leak-kinds=definite $(B)/tests/memcheck
+
+# The root canary (full recursion) against nsd on the root servers'
+# addresses, in a network namespace the script creates (tests/netns).
+$(B)/tests/roots_canary: tests/netns/roots_canary.c $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O1 -o $@ tests/netns/roots_canary.c $(STLIB) \
+	    -lunbound -lldns -pthread
+
+check-roots: $(B)/tests/roots_canary
+	tests/netns/roots.sh $(B)/tests/roots_canary
 
 deps:
 	@scripts/deps.sh deps/core.txt

@@ -187,7 +187,9 @@ ANAME_API const char *aname_version(unsigned *hex);
 /* ------------------------------------------------------------------------ */
 
 /**
- * Create a configuration with defaults: full recursion from the root hints,
+ * Create a configuration with defaults: full recursion from the root hints
+ * (the root canary then probes two root addresses every 2 s, see
+ * docs/RUNBOOK.md#roots-silent),
  * 1500 ms deadline, 100 000 cache entries, TTL floor 0, TTL cap 86400 s,
  * negative TTL cap 3600 s, CNAME chain limit 8, no DNSSEC validation,
  * event-loop mode, serve-stale on (stale TTL 30 s, max stale age 86400 s,
@@ -275,6 +277,28 @@ ANAME_API int aname_config_add_local_data(aname_config_t *cfg,
  */
 ANAME_API int aname_config_set_trust_anchor_file(aname_config_t *cfg,
 						 const char *path);
+
+/**
+ * Recurse from the root servers listed in \a path instead of libunbound's
+ * built-in root hints (libunbound's root-hints option): a root-hints file
+ * ("named.cache") of NS, A and AAAA records in zone-file format, such as
+ * https://www.internic.net/domain/named.root or, for a private DNS tree,
+ * a file naming its own roots.  Only used for full recursion (no forwarder
+ * and no stub for "."); the library's root canary probes the A and AAAA
+ * addresses in it.  The file is read here, to check it, and again by
+ * aname_ctx_new(); later changes to it reach new contexts only.
+ *
+ * \param[in] path  File name; the configuration keeps a copy of the string.
+ * \retval ANAME_OK
+ * \retval ANAME_EINVAL  NULL argument.
+ * \retval ANAME_EFILE   Cannot be read, does not parse, or holds no A/AAAA
+ *                       record; the previous setting stays.
+ * \retval ANAME_ENOMEM
+ * \note Not thread-safe on one configuration, like every aname_config_*
+ *       call.  Since 0.2.
+ */
+ANAME_API int aname_config_set_root_hints(aname_config_t *cfg,
+					  const char *path);
 
 /**
  * Default deadline of a resolution, when aname_resolve() is given 0, and the
@@ -436,7 +460,8 @@ ANAME_API int aname_config_set_log(aname_config_t *cfg, int level,
  * \param[out] out  Receives the context.
  * \retval ANAME_OK, ANAME_EINVAL, ANAME_ENOMEM, ANAME_ERESOLVER
  *         (libunbound rejected the configuration), ANAME_ETHREAD, ANAME_EFILE
- *         (trust anchor file unreadable).
+ *         (trust anchor file unreadable, or the root-hints file no longer
+ *         readable or without A/AAAA records).
  * \note Thread-safe.  Since 0.1.
  */
 ANAME_API int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg);
@@ -847,7 +872,9 @@ ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,
 	XX(NO_ANSWERS, 8, "no-answers",                                       \
 	   "no resolution has succeeded recently")                            \
 	XX(UPSTREAM_SILENT, 9, "upstream-silent",                             \
-	   "a configured upstream does not answer the library's probes")
+	   "a configured upstream does not answer the library's probes")      \
+	XX(ROOTS_SILENT, 10, "roots-silent",                                  \
+	   "no root server answers the library's probes (full recursion)")
 
 /** Health reason codes (ANAME_REASON_OK, ANAME_REASON_UPSTREAM_TIMEOUTS, ...). */
 typedef enum {

@@ -13,6 +13,7 @@
  * that is complete before aname_ctx_new() makes that rule structural.
  */
 #include "config.h"
+#include "canary.h"
 
 #include "name.h"
 
@@ -72,6 +73,7 @@ void aname__config_clear(aname_config_t *cfg)
 	free_strv(cfg->local_zones, cfg->n_local_zones);
 	free_strv(cfg->local_data, cfg->n_local_data);
 	free(cfg->trust_anchor_file);
+	free(cfg->root_hints);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -125,6 +127,7 @@ int aname__config_copy(aname_config_t *dst, const aname_config_t *src)
 	dst->local_data = NULL;
 	dst->n_local_data = 0;
 	dst->trust_anchor_file = NULL;
+	dst->root_hints = NULL;
 	if (copy_strv(&dst->forwarders, &dst->n_forwarders, src->forwarders,
 		      src->n_forwarders) != ANAME_OK ||
 	    copy_strv(&dst->local_zones, &dst->n_local_zones,
@@ -151,6 +154,12 @@ int aname__config_copy(aname_config_t *dst, const aname_config_t *src)
 	if (src->trust_anchor_file != NULL) {
 		dst->trust_anchor_file = strdup(src->trust_anchor_file);
 		if (dst->trust_anchor_file == NULL) {
+			goto fail;
+		}
+	}
+	if (src->root_hints != NULL) {
+		dst->root_hints = strdup(src->root_hints);
+		if (dst->root_hints == NULL) {
 			goto fail;
 		}
 	}
@@ -330,6 +339,27 @@ int aname_config_set_trust_anchor_file(aname_config_t *cfg, const char *path)
 	}
 	free(cfg->trust_anchor_file);
 	cfg->trust_anchor_file = copy;
+	return ANAME_OK;
+}
+
+int aname_config_set_root_hints(aname_config_t *cfg, const char *path)
+{
+	if (cfg == NULL || path == NULL) {
+		return ANAME_EINVAL;
+	}
+	/* Read now, with the parser the canary uses, so that a file neither
+	 * libunbound nor the canary could use fails here, not at
+	 * aname_ctx_new(). */
+	int rc = aname__canary_hints_check(path);
+	if (rc != ANAME_OK) {
+		return rc;
+	}
+	char *copy = strdup(path);
+	if (copy == NULL) {
+		return ANAME_ENOMEM;
+	}
+	free(cfg->root_hints);
+	cfg->root_hints = copy;
 	return ANAME_OK;
 }
 

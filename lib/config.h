@@ -26,6 +26,7 @@ struct aname_config {
 	char **local_data;
 	size_t n_local_data;
 	char *trust_anchor_file;
+	char *root_hints; /* libunbound root-hints file, NULL: built in */
 	unsigned timeout_ms;
 	size_t max_entries;
 	uint32_t min_ttl, max_ttl, neg_max_ttl;

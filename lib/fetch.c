@@ -80,6 +80,10 @@ static void fetch_free(struct aname_ctx *ctx, struct aname_fetch *f)
 	struct aname_fetches *fs = &ctx->fetches;
 	aname__timer_disarm(&ctx->timers, &f->deadline);
 	unhash(ctx, f);
+	if (f->held) {
+		aname__canary_verdict_drop(&ctx->canary, f);
+		aname_result_unref(f->held_res);
+	}
 	if (f->prev != NULL) {
 		f->prev->next = f->next;
 	} else {
@@ -98,6 +102,10 @@ static void fetch_free(struct aname_ctx *ctx, struct aname_fetch *f)
  * was already delivered.  True when the fetch was freed. */
 static bool end_early(struct aname_ctx *ctx, struct aname_fetch *f)
 {
+	if (f->held) { /* its job came out of the inbox already */
+		fetch_free(ctx, f);
+		return true;
+	}
 	if (f->job == NULL || aname__driver_cancel(f->drv, f->job)) {
 		f->job = NULL;
 		fetch_free(ctx, f);
@@ -140,10 +148,23 @@ static void end_waiters(struct aname_ctx *ctx, struct aname_fetch *f,
 	}
 }
 
+static void finish(struct aname_ctx *ctx, struct aname_fetch *f,
+		   aname_result_t *res, int status, uint64_t now_ms);
+
 static void on_deadline(struct aname_timer *t, uint64_t now_ms)
 {
 	struct aname_fetch *f = t->data;
 	struct aname_ctx *ctx = f->ctx;
+	if (f->held) {
+		/* The verdict ends before the deadline (canary.c); should a
+		 * clock jump beat it, the SERVFAIL stands. */
+		aname__canary_verdict_drop(&ctx->canary, f);
+		aname_result_t *res = f->held_res;
+		f->held = false;
+		f->held_res = NULL;
+		finish(ctx, f, res, ANAME_ESERVFAIL, now_ms);
+		return;
+	}
 	aname__stats_event(&ctx->stats, ANAME_EV_TIMEOUT, now_ms);
 	aname__cache_fail(ctx->cache, &f->key, ANAME_ETIMEDOUT, now_ms);
 	aname__log(&ctx->log, ANAME_LOG_INFO,
@@ -324,6 +345,32 @@ void aname__fetch_job_done(struct aname_ctx *ctx, struct aname_job *job,
 	    aname__canary_all_refuse(&ctx->canary)) {
 		status = ANAME_EREFUSED;
 	}
+	/* Otherwise a forwarder may refuse just this name: canary.c asks
+	 * them, and the fetch ends in aname__fetch_verdict().  (Orphans have
+	 * nobody left to tell, and their failure is recorded at once.) */
+	if (status == ANAME_ESERVFAIL && !f->orphaned &&
+	    aname__canary_verdict_start(ctx, f, f->qname, f->key.rrtype,
+					f->deadline.when_ms, now_ms)) {
+		f->held = true;
+		f->held_res = res;
+		return;
+	}
+	finish(ctx, f, res, status, now_ms);
+}
+
+void aname__fetch_verdict(struct aname_ctx *ctx, struct aname_fetch *f,
+			  bool refused, uint64_t now_ms)
+{
+	aname_result_t *res = f->held_res;
+	f->held = false;
+	f->held_res = NULL;
+	finish(ctx, f, res, refused ? ANAME_EREFUSED : ANAME_ESERVFAIL,
+	       now_ms);
+}
+
+static void finish(struct aname_ctx *ctx, struct aname_fetch *f,
+		   aname_result_t *res, int status, uint64_t now_ms)
+{
 	aname__stats_latency(&ctx->stats, now_ms - f->started_ms);
 	count_answer(ctx, res, status, now_ms);
 	if (status == ANAME_OK) {
@@ -352,7 +399,7 @@ size_t aname__fetches_reissue(struct aname_ctx *ctx, struct aname_driver *drv,
 	for (struct aname_fetch *f = ctx->fetches.oldest; f != NULL;) {
 		struct aname_fetch *next = f->next;
 		/* A delivered job is in the inbox: its answer stands. */
-		if (!f->orphaned && f->job != NULL &&
+		if (!f->orphaned && !f->held && f->job != NULL &&
 		    aname__driver_cancel(f->drv, f->job)) {
 			f->job = NULL;
 			if (submit(ctx, f, drv) == ANAME_OK) {

@@ -50,6 +50,11 @@ struct aname_fetch {
 	struct aname_driver *drv;   /* the driver the job went to */
 	bool orphaned;   /* ended early: free when its delivered job comes */
 	bool background; /* a refresh wants it, not only waiters */
+	/* SERVFAIL came back and canary.c asks the forwarders whether they
+	 * refused (a verdict): the job is delivered, its result waits here
+	 * for aname__fetch_verdict(). */
+	bool held;
+	aname_result_t *held_res;
 	uint64_t started_ms;
 	struct aname_timer deadline;
 	struct aname_waiter *waiters;
@@ -82,6 +87,10 @@ void aname__fetch_leave(struct aname_ctx *ctx, struct aname_waiter *w,
 /* A job the driver delivered, picked up by loop.c. */
 void aname__fetch_job_done(struct aname_ctx *ctx, struct aname_job *job,
 			   uint64_t now_ms);
+/* canary.c's verdict on a held fetch: refused turns its SERVFAIL into
+ * ANAME_EREFUSED; then the fetch ends as a delivered job does. */
+void aname__fetch_verdict(struct aname_ctx *ctx, struct aname_fetch *f,
+			  bool refused, uint64_t now_ms);
 /* The driver was replaced: move every undelivered job to \a drv.
  * Returns how many were re-issued. */
 size_t aname__fetches_reissue(struct aname_ctx *ctx, struct aname_driver *drv,

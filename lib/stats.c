@@ -175,7 +175,10 @@ static struct verdict judge(struct aname_ctx *ctx, uint64_t now_ms)
 		sum.requests += sl->requests;
 	}
 	if (ctx->canary.n_silent > 0) {
-		worse(&v, ANAME_HEALTH_DEGRADED, ANAME_REASON_UPSTREAM_SILENT);
+		worse(&v, ANAME_HEALTH_DEGRADED,
+		      aname__canary_roots_silent(&ctx->canary)
+			      ? ANAME_REASON_ROOTS_SILENT
+			      : ANAME_REASON_UPSTREAM_SILENT);
 	}
 	if (aname__watchdog_suspect(ctx, now_ms)) {
 		worse(&v, ANAME_HEALTH_FAILING, ANAME_REASON_RESOLVER_STALLED);

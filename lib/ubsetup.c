@@ -187,6 +187,11 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 	/* Loopback forwarders and stubs are normal in tests and in hosts that
 	 * run a local resolver. */
 	rc |= set_opt(ub, "do-not-query-localhost:", "no");
+	/* Full recursion starts from these instead of the built-in hints;
+	 * canary.c probes the same addresses. */
+	if (cfg->root_hints != NULL) {
+		rc |= set_opt(ub, "root-hints:", cfg->root_hints);
+	}
 	if (cfg->trust_anchor_file == NULL) {
 		/* Without anchors the validator only costs time. */
 		rc |= set_opt(ub, "module-config:", "iterator");

@@ -57,6 +57,7 @@ PROTOTYPES = {
     "aname_config_add_local_zone": (c_int, [cfg_p, c_char_p, c_char_p]),
     "aname_config_add_local_data": (c_int, [cfg_p, c_char_p]),
     "aname_config_set_trust_anchor_file": (c_int, [cfg_p, c_char_p]),
+    "aname_config_set_root_hints": (c_int, [cfg_p, c_char_p]),
     "aname_config_set_timeout_ms": (c_int, [cfg_p, c_uint]),
     "aname_config_set_cache": (c_int, [cfg_p, c_size_t, c_uint32,
                                        c_uint32, c_uint32]),
