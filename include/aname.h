@@ -188,7 +188,8 @@ ANAME_API const char *aname_version(unsigned *hex);
 
 /**
  * Create a configuration with defaults: full recursion from the root hints
- * (the root canary then probes two root addresses every 2 s, see
+ * (the root canary then probes two root addresses every 2 s once the
+ * context has sent its first upstream query, see
  * docs/RUNBOOK.md#roots-silent),
  * 1500 ms deadline, 100 000 cache entries, TTL floor 0, TTL cap 86400 s,
  * negative TTL cap 3600 s, CNAME chain limit 8, no DNSSEC validation,

@@ -544,6 +544,9 @@ static void send_probes(struct aname_canary *c, uint64_t now_ms)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct aname_upstream *u = &c->up[i];
+		if (u->kind == ANAME_UP_ROOTS && !c->roots_in_use) {
+			continue;
+		}
 		u->id = new_id(now_ms);
 		u->query[0] = (uint8_t)(u->id >> 8);
 		u->query[1] = (uint8_t)u->id;
@@ -628,6 +631,13 @@ void aname__canary_run(struct aname_ctx *ctx, uint64_t now_ms)
 	}
 	end_verdicts(ctx, now_ms);
 	judge(ctx, now_ms);
+	/* The roots are probed once the context has sent a query upstream:
+	 * a full-recursion context nobody has asked anything yet (a host
+	 * still starting, a test) sends nothing to the Internet's roots. */
+	if (!c->roots_in_use &&
+	    ctx->stats.v[ANAME_STAT_UPSTREAM_QUERIES] > 0) {
+		c->roots_in_use = true;
+	}
 	if (now_ms >= c->next_ms) {
 		send_probes(c, now_ms);
 		c->next_ms = now_ms + ANAME_CANARY_INTERVAL_MS;

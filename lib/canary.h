@@ -103,6 +103,7 @@ struct aname_canary {
 	size_t n_silent;
 	size_t n_refusing;
 	struct aname_roots roots;
+	bool roots_in_use; /* the context has sent a query upstream */
 	struct aname_verdict verdicts[ANAME_VERDICT_SLOTS];
 	uint64_t bucket_ms; /* verdict tokens: (now - bucket_ms) / 100 */
 };
