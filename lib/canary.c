@@ -397,10 +397,11 @@ static void heard(struct aname_ctx *ctx, struct aname_upstream *u,
 				   "canary: upstream %s answers again",
 				   u->name);
 		}
-		/* Whatever failed while it was away may be asked again at
-		 * once, and at each answer of the next
+		/* Whatever failed while it was away is asked again at once,
+		 * of a libunbound that has forgotten the outage, and may be
+		 * asked again at each answer of the next
 		 * ANAME_CANARY_RECOVERY_MS. */
-		aname__watchdog_mark_recovered(ctx, now_ms);
+		aname__watchdog_renew(ctx, now_ms);
 		u->recovering_until_ms = now_ms + ANAME_CANARY_RECOVERY_MS;
 	}
 }

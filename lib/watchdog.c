@@ -38,6 +38,7 @@ uint64_t aname__watchdog_recovered(const struct aname_ctx *ctx)
 int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub)
 {
 	atomic_init(&ctx->wd.recovered_ms, 0);
+	ctx->wd.renewed_ms = 0;
 	return aname__driver_start(&ctx->cfg, ub, ctx->loop.inbox, &ctx->wd.drv);
 }
 
@@ -46,20 +47,44 @@ struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
 	return ctx->wd.drv;
 }
 
-static void replace(struct aname_ctx *ctx, uint64_t now_ms)
+/* A new resolver thread with a new libunbound context takes over; the
+ * old one ends when its worker answers (or never, if it is stuck).
+ * Returns the resolutions re-issued, or -1 (nothing changed). */
+static long swap_driver(struct aname_ctx *ctx, uint64_t now_ms)
 {
 	struct aname_driver *fresh;
 	if (aname__driver_start(&ctx->cfg, NULL, ctx->loop.inbox, &fresh) !=
 	    ANAME_OK) {
 		aname__log(&ctx->log, ANAME_LOG_ERROR,
 			   "watchdog: could not start a new resolver thread");
-		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_grace_ms;
-		return;
+		return -1;
 	}
 	struct aname_driver *old = ctx->wd.drv;
 	size_t n = aname__fetches_reissue(ctx, fresh, now_ms);
 	ctx->wd.drv = fresh;
 	aname__driver_abandon(old);
+	return (long)n;
+}
+
+void aname__watchdog_renew(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	bool recent = ctx->wd.renewed_ms != 0 &&
+		      now_ms < ctx->wd.renewed_ms + ANAME_RENEW_MIN_MS;
+	if (!ctx->freeing && !recent && swap_driver(ctx, now_ms) >= 0) {
+		ctx->wd.renewed_ms = now_ms;
+	}
+	aname__watchdog_mark_recovered(ctx, now_ms);
+	aname__registry_refresh_all(ctx, now_ms);
+}
+
+static void replace(struct aname_ctx *ctx, uint64_t now_ms)
+{
+	long r = swap_driver(ctx, now_ms);
+	if (r < 0) {
+		ctx->wd.next_probe_ms = now_ms + ctx->cfg.watchdog_grace_ms;
+		return;
+	}
+	size_t n = (size_t)r;
 	aname__stat_inc(&ctx->stats, ANAME_STAT_WATCHDOG_RESTARTS);
 	ctx->wd.last_restart_ms = now_ms;
 	/* What failed during the stall was the resolver's fault, not the

@@ -30,6 +30,7 @@ struct aname_watchdog {
 	/* Failures before this do not hold targets in backoff: read without
 	 * the context lock by lookups. */
 	atomic_uint_fast64_t recovered_ms;
+	uint64_t renewed_ms; /* last aname__watchdog_renew() swap, 0: never */
 };
 
 /* Start the first driver over \a ub (ctx_new). */
@@ -44,6 +45,15 @@ bool aname__watchdog_suspect(const struct aname_ctx *ctx, uint64_t now_ms);
 /* An upstream came back (canary.c) or the resolver was replaced: every
  * target may be fetched again at once, whatever its backoff. */
 void aname__watchdog_mark_recovered(struct aname_ctx *ctx, uint64_t now_ms);
+/* An upstream came back after an outage: start over with a fresh
+ * libunbound context (its infra cache still holds the outage's timeouts,
+ * and libunbound 1.26 then waits over 10 s before it asks that server
+ * again), re-issue what is in flight and refresh every registration.
+ * Not a restart: no counter, no health reason.  At most one swap per
+ * ANAME_RENEW_MIN_MS (a flapping upstream), else only the backoff ends.
+ * ctx->lock held. */
+#define ANAME_RENEW_MIN_MS 10000
+void aname__watchdog_renew(struct aname_ctx *ctx, uint64_t now_ms);
 uint64_t aname__watchdog_recovered(const struct aname_ctx *ctx);
 /* aname_ctx_free: stop the driver, waiting at most wait_ms. */
 void aname__watchdog_stop(struct aname_ctx *ctx, unsigned wait_ms);
