@@ -13,7 +13,7 @@ dir=${1:-build/bench}
 out=${2:-BENCHMARKS.md}
 [ -d "$dir" ] || { echo "assemble: no $dir: run make bench first" >&2; exit 1; }
 
-order="hit miss coalesce memory deadline resilience stall recovery startup server knot powerdns"
+order="hit miss coalesce memory deadline resilience stall recovery startup server knot knot-scale powerdns compare knot-debian13 knot-scale-debian13 powerdns-debian13"
 parts=""
 for p in $order; do
 	[ -f "$dir/$p.md" ] && parts="$parts $p"
