@@ -312,6 +312,15 @@ Test(resolve, lookup_by_wire_name)
 	cr_assert_null(res);
 }
 
+/* \a name in wire form into \a buf (255 octets); returns its length. */
+static size_t wire_of(const char *name, uint8_t *buf)
+{
+	size_t len = 0;
+	cr_assert_eq(aname_name_to_wire(name, buf, 255, &len), ANAME_OK,
+		     "%s", name);
+	return len;
+}
+
 /* aname_cache_synth_wire() writes exactly what the two-call path writes. */
 Test(resolve, cache_synth_wire_matches_lookup_and_synth)
 {
@@ -319,12 +328,8 @@ Test(resolve, cache_synth_wire_matches_lookup_and_synth)
 	uint8_t target[255], owner[255], buf[512], ref[512];
 	size_t tlen, olen, n = 99, rn = 0;
 	unsigned info = 99;
-	cr_assert_eq(aname_name_to_wire("WWW.example.TEST", target,
-					sizeof(target), &tlen),
-		     ANAME_OK);
-	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
-					sizeof(owner), &olen),
-		     ANAME_OK);
+	tlen = wire_of("WWW.example.TEST", target);
+	olen = wire_of("alias.example.test", owner);
 	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen, 1, 0, owner,
 					    olen, 3600, buf, sizeof(buf), &n,
 					    &info),
@@ -377,12 +382,8 @@ Test(resolve, cache_synth_wire_rejects_bad_input)
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
 	th_done_clear(&d);
-	cr_assert_eq(aname_name_to_wire("www.example.test", target,
-					sizeof(target), &tlen),
-		     ANAME_OK);
-	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
-					sizeof(owner), &olen),
-		     ANAME_OK);
+	tlen = wire_of("www.example.test", target);
+	olen = wire_of("alias.example.test", owner);
 	cr_assert_eq(aname_cache_synth_wire(ctx, target, tlen,
 					    ANAME_RRTYPE_BOTH, 0, owner, olen,
 					    60, buf, sizeof(buf), &n, NULL),
@@ -424,12 +425,8 @@ Test(resolve, cache_synth_wire_fetches_on_miss)
 	uint8_t target[255], owner[255], buf[512];
 	size_t tlen, olen, n;
 	unsigned info;
-	cr_assert_eq(aname_name_to_wire("nosuch.example.test", target,
-					sizeof(target), &tlen),
-		     ANAME_OK);
-	cr_assert_eq(aname_name_to_wire("alias.example.test", owner,
-					sizeof(owner), &olen),
-		     ANAME_OK);
+	tlen = wire_of("nosuch.example.test", target);
+	olen = wire_of("alias.example.test", owner);
 	int rc = aname_cache_synth_wire(ctx, target, tlen, 1,
 					ANAME_LOOKUP_FETCH, owner, olen, 60,
 					buf, sizeof(buf), &n, &info);
