@@ -13,9 +13,9 @@
  * result's reference count (aname__cache_get) or lets the caller copy
  * the records out while the lock pins the entry (aname__cache_hold, for
  * aname_cache_synth_wire).  Nothing is allocated or freed under a shard
- * lock except the rare doubling of a shard's bucket array: new entries
- * are allocated before it is taken, and replaced results and evicted
- * entries are freed after it is dropped.  Sharding keeps the hit path
+ * lock except the rare doubling of a shard's bucket array: a new entry
+ * is allocated with the lock dropped, and replaced results and evicted
+ * entries are freed after it is.  Sharding keeps the hit path
  * free of any context-wide lock, so lookups from many threads scale (see
  * bench/).  Each entry also remembers the last failure (for backoff,
  * RFC 8767 section 5) and until when a refresh is held off.  What to make
@@ -170,17 +170,11 @@ static bool names_equal(const uint8_t *a, const uint8_t *b, size_t len)
 	return i == len || load8(a + len - 8) == load8(b + len - 8);
 }
 
-static inline bool key_eq(const struct aname_cache_key *a,
-			  const struct aname_cache_key *b)
-{
-	return a->hash == b->hash && a->rrtype == b->rrtype &&
-	       a->len == b->len && names_equal(a->name, b->name, a->len);
-}
-
 bool aname__cache_key_eq(const struct aname_cache_key *a,
 			 const struct aname_cache_key *b)
 {
-	return key_eq(a, b);
+	return a->hash == b->hash && a->rrtype == b->rrtype &&
+	       a->len == b->len && names_equal(a->name, b->name, a->len);
 }
 
 struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
@@ -356,11 +350,9 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
 			    struct entry *spare, struct entry **dead)
 {
 	struct entry *e = find(s, k);
-	if (e != NULL || spare == NULL) {
-		if (spare != NULL) {
-			spare->lnext = *dead;
-			*dead = spare;
-		}
+	if (e != NULL) {
+		spare->lnext = *dead;
+		*dead = spare;
 		return e;
 	}
 	while (s->count >= s->max && s->tail != NULL) {
@@ -389,6 +381,25 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
 		grow(s);
 	}
 	return e;
+}
+
+/* Lock k's shard and return its entry, created if need be (NULL: out of
+ * memory, shard still locked).  The common case, an entry that exists
+ * (every refresh), allocates nothing; a new one is allocated with the
+ * lock dropped, then looked for again. */
+static struct entry *lock_entry(struct shard *s,
+				const struct aname_cache_key *k,
+				struct entry **dead)
+{
+	aname__spin_lock(&s->lock);
+	struct entry *e = find(s, k);
+	if (e != NULL) {
+		return e;
+	}
+	aname__spin_unlock(&s->lock);
+	struct entry *spare = entry_new(k);
+	aname__spin_lock(&s->lock);
+	return spare != NULL ? upsert(s, k, spare, dead) : find(s, k);
 }
 
 /* Under the shard lock: fill \a out as aname__cache_get() documents, but
@@ -467,9 +478,8 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	struct entry *dead = NULL, *spare = entry_new(k);
-	aname__spin_lock(&s->lock);
-	struct entry *e = upsert(s, k, spare, &dead);
+	struct entry *dead = NULL;
+	struct entry *e = lock_entry(s, k, &dead);
 	if (e == NULL) {
 		aname__spin_unlock(&s->lock);
 		free_dead(dead);
@@ -502,9 +512,8 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 		      int status, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	struct entry *dead = NULL, *spare = entry_new(k);
-	aname__spin_lock(&s->lock);
-	struct entry *e = upsert(s, k, spare, &dead);
+	struct entry *dead = NULL;
+	struct entry *e = lock_entry(s, k, &dead);
 	if (e != NULL) {
 		e->fail_ms = now_ms != 0 ? now_ms : 1;
 		if (e->fails < UINT16_MAX) {

@@ -55,7 +55,7 @@ struct aname_addr {
 };
 
 struct aname_upstream {
-	int kind;
+	enum aname_upstream_kind kind;
 	struct aname_addr addr; /* forwarders and stubs */
 	char name[64];      /* as configured ("roots" for the pool), for logs
 			     * and metrics */
@@ -85,8 +85,9 @@ struct aname_roots {
 	bool heard;          /* a root answered this round's probe */
 };
 
+struct aname_fetch;
 struct aname_verdict {
-	void *fetch; /* struct aname_fetch *; NULL: free slot */
+	struct aname_fetch *fetch; /* NULL: free slot */
 	uint16_t id;
 	uint64_t deadline_ms;
 	uint32_t waiting; /* bit i: forwarder i (up[i]) has not answered */

@@ -95,10 +95,8 @@ static int lookup_key(aname_ctx_t *ctx, const struct aname_cache_key *k,
 	/* First without the context lock: as if a fetch could start. */
 	struct aname_policy_input in = {false, false, true, true,
 					aname__watchdog_recovered(ctx)};
-	enum aname_action act;
-	if (!aname__policy_decide_fresh(&ctx->policy, &v, &in, now, &act)) {
-		act = aname__policy_decide(&ctx->policy, &v, &in, now);
-	}
+	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
+						     now);
 	int rc = ANAME_OK;
 	if ((flags & ANAME_LOOKUP_FETCH) && aname__policy_fetches(act)) {
 		rc = background(ctx, k, &v, &act);
@@ -114,9 +112,9 @@ static int lookup_key(aname_ctx_t *ctx, const struct aname_cache_key *k,
 }
 
 static bool lookup_args_ok(const aname_ctx_t *ctx, uint16_t rrtype,
-			   unsigned flags, aname_result_t **out)
+			   unsigned flags)
 {
-	return ctx != NULL && out != NULL &&
+	return ctx != NULL &&
 	       (rrtype == ANAME_RRTYPE_A || rrtype == ANAME_RRTYPE_AAAA) &&
 	       (flags & ~(ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE)) == 0;
 }
@@ -130,7 +128,8 @@ int aname_cache_lookup(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	if (out != NULL) {
 		*out = NULL;
 	}
-	if (target == NULL || !lookup_args_ok(ctx, rrtype, flags, out)) {
+	if (target == NULL || out == NULL ||
+	    !lookup_args_ok(ctx, rrtype, flags)) {
 		return ANAME_EINVAL;
 	}
 	int rc = aname__name_parse(target, wire, &wlen);
@@ -149,7 +148,8 @@ int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
 	if (out != NULL) {
 		*out = NULL;
 	}
-	if (target == NULL || !lookup_args_ok(ctx, rrtype, flags, out)) {
+	if (target == NULL || out == NULL ||
+	    !lookup_args_ok(ctx, rrtype, flags)) {
 		return ANAME_EINVAL;
 	}
 	if (!key_len_ok(target_len)) {
@@ -167,12 +167,11 @@ int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
 {
 	struct aname_cache_key k;
 	struct aname_cache_view v;
-	aname_result_t *dummy;
 	size_t pos = 0;
 	unsigned bits = 0;
 	int rrs = ANAME_EAGAIN;
 	if (target == NULL || buf == NULL ||
-	    !lookup_args_ok(ctx, rrtype, flags, &dummy)) {
+	    !lookup_args_ok(ctx, rrtype, flags)) {
 		rrs = ANAME_EINVAL;
 		goto out;
 	}
@@ -185,13 +184,11 @@ int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
 	uint64_t now = aname__now_coarse_ms();
 	struct aname_policy_input in = { false, false, true, true,
 					 aname__watchdog_recovered(ctx) };
-	enum aname_action act;
 	struct aname_cache_hold h = aname__cache_hold(
 		ctx->cache, &k, now, (flags & ANAME_LOOKUP_STALE) != 0, &v);
 	/* Under the shard lock: decide, and copy the records out. */
-	if (!aname__policy_decide_fresh(&ctx->policy, &v, &in, now, &act)) {
-		act = aname__policy_decide(&ctx->policy, &v, &in, now);
-	}
+	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
+						     now);
 	if (v.res != NULL) {
 		rrs = aname__synth_wire_at(v.res, rrtype, owner, owner_len,
 					   alias_ttl, now, buf, buflen, &pos);

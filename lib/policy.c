@@ -54,15 +54,11 @@ bool aname__policy_backing_off(const struct aname_policy *pol,
 	       now_ms < v->fail_ms + aname__policy_backoff_ms(pol, v);
 }
 
-enum aname_action aname__policy_decide(const struct aname_policy *pol,
-				       const struct aname_cache_view *v,
-				       const struct aname_policy_input *in,
-				       uint64_t now_ms)
+enum aname_action aname__policy_decide_stale(const struct aname_policy *pol,
+					     const struct aname_cache_view *v,
+					     const struct aname_policy_input *in,
+					     uint64_t now_ms)
 {
-	enum aname_action act;
-	if (aname__policy_decide_fresh(pol, v, in, now_ms, &act)) {
-		return act;
-	}
 	bool startable = aname__policy_startable(v, in, now_ms);
 	bool backoff = aname__policy_backing_off(pol, v, in->recovered_ms,
 						 now_ms);

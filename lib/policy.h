@@ -80,32 +80,30 @@ static inline bool aname__policy_startable(const struct aname_cache_view *v,
 	       now_ms >= v->refresh_hold_ms;
 }
 
-/* The first branch of aname__policy_decide(), the hit path's: with fresh
- * data, serve it, and refresh ahead when that is due (backoff does not
- * apply to fresh data).  Returns false, leaving *act alone, when the data
- * is not fresh.  Inline so that a hit pays no call for it; the decision
- * still has one home, because aname__policy_decide() starts here. */
-static inline bool aname__policy_decide_fresh(const struct aname_policy *pol,
-					      const struct aname_cache_view *v,
-					      const struct aname_policy_input *in,
-					      uint64_t now_ms,
-					      enum aname_action *act)
+/* Everything but fresh data (policy.c): stale, backoff, join, fetch,
+ * fail fast, shed.  Called only by aname__policy_decide(). */
+enum aname_action aname__policy_decide_stale(const struct aname_policy *pol,
+					     const struct aname_cache_view *v,
+					     const struct aname_policy_input *in,
+					     uint64_t now_ms);
+
+/* The decision.  Fresh data, the hit path's case, is decided here inline
+ * (serve it, and refresh ahead when that is due; backoff does not apply
+ * to fresh data), so a hit pays no call; the rest in policy.c. */
+static inline enum aname_action
+aname__policy_decide(const struct aname_policy *pol,
+		     const struct aname_cache_view *v,
+		     const struct aname_policy_input *in, uint64_t now_ms)
 {
 	if (v->res == NULL || !v->fresh) {
-		return false;
+		return aname__policy_decide_stale(pol, v, in, now_ms);
 	}
 	bool due = pol->prefetch_percent > 0 &&
 		   now_ms >= aname__policy_refresh_at(pol, v->res);
-	*act = due && aname__policy_startable(v, in, now_ms)
+	return due && aname__policy_startable(v, in, now_ms)
 		       ? ANAME_ACT_SERVE_REFRESH
 		       : ANAME_ACT_SERVE;
-	return true;
 }
-
-enum aname_action aname__policy_decide(const struct aname_policy *pol,
-				       const struct aname_cache_view *v,
-				       const struct aname_policy_input *in,
-				       uint64_t now_ms);
 
 /* Backoff: the view's failure still holds at now_ms. */
 bool aname__policy_backing_off(const struct aname_policy *pol,

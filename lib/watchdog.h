@@ -50,7 +50,8 @@ void aname__watchdog_mark_recovered(struct aname_ctx *ctx, uint64_t now_ms);
  * and libunbound 1.26 then waits over 10 s before it asks that server
  * again), re-issue what is in flight and refresh every registration.
  * Not a restart: no counter, no health reason.  At most one swap per
- * ANAME_RENEW_MIN_MS (a flapping upstream), else only the backoff ends.
+ * ANAME_RENEW_MIN_MS (a flapping upstream); within it, backoff still
+ * ends and registrations are refreshed on the current context.
  * ctx->lock held. */
 #define ANAME_RENEW_MIN_MS 10000
 void aname__watchdog_renew(struct aname_ctx *ctx, uint64_t now_ms);
