@@ -38,7 +38,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings \
 # Required flags live apart from CFLAGS so that "make CFLAGS=..." keeps them.
 ANAME_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
                -Iinclude -Ilib $(WARN) -pthread
-DEP_LIBS = -lunbound -lldns -pthread
+DEP_LIBS = -lunbound -levent -lldns -pthread
 
 B        = build
 SONAME   = libaname.so.$(ABI)
@@ -112,7 +112,7 @@ check-abi: $(SHLIB)
 TEST_SRC     = $(wildcard tests/test_*.c)
 SUPPORT_SRC  = $(wildcard tests/support/*.c) tests/helpers.c
 TEST_CFLAGS  = -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Wall -Wextra $(WERROR_FLAG) -Wno-format-truncation -g -pthread
-TEST_LIBS    = -lcriterion -lunbound -lldns -pthread
+TEST_LIBS    = -lcriterion -lunbound -levent -lldns -pthread
 
 $(B)/tests/run: $(TEST_SRC) $(SUPPORT_SRC) $(wildcard tests/support/*.h) tests/helpers.h $(STLIB)
 	@mkdir -p $(@D)
@@ -143,7 +143,7 @@ check-tsan: check-tsan-programs
 $(B)/tests/memcheck: tests/standalone/memcheck.c $(SUPPORT_SRC) $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O1 -o $@ tests/standalone/memcheck.c \
-	    $(filter tests/support/%,$(SUPPORT_SRC)) $(STLIB) -lunbound -lldns -pthread
+	    $(filter tests/support/%,$(SUPPORT_SRC)) $(STLIB) -lunbound -levent -lldns -pthread
 
 check-valgrind: $(B)/tests/memcheck
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
@@ -154,7 +154,7 @@ check-valgrind: $(B)/tests/memcheck
 $(B)/tests/roots_canary: tests/netns/roots_canary.c $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O1 -o $@ tests/netns/roots_canary.c $(STLIB) \
-	    -lunbound -lldns -pthread
+	    -lunbound -levent -lldns -pthread
 
 check-roots: $(B)/tests/roots_canary
 	tests/netns/roots.sh $(B)/tests/roots_canary

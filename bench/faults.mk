@@ -11,7 +11,7 @@ $(patsubst %,$(B)/bench/bench_%,$(FBENCH_PARTS)): $(B)/bench/bench_%: bench/benc
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Ibench -Itests -Wall -Wextra -Werror \
 	    -Wno-format-truncation -pthread -o $@ $< bench/util.c \
-	    $(wildcard tests/support/*.c) -L$(B) -laname -lunbound -lldns -pthread -Wl,-rpath,'$$ORIGIN/..'
+	    $(wildcard tests/support/*.c) -L$(B) -laname -lunbound -levent -lldns -pthread -Wl,-rpath,'$$ORIGIN/..'
 
 $(patsubst %,bench-%,$(FBENCH_PARTS)): bench-%: $(B)/bench/bench_%
 	BENCH_DIR=$(B)/bench $(B)/bench/bench_$*

@@ -9,7 +9,7 @@ $(RBENCH): bench/bench_resilience.c bench/util.c bench/bench.h $(wildcard tests/
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Ilib -Ibench -Itests -Wall -Wextra -Werror \
 	    -Wno-format-truncation -pthread -o $@ bench/bench_resilience.c bench/util.c \
-	    $(wildcard tests/support/*.c) $(STLIB) -lunbound -lldns -pthread
+	    $(wildcard tests/support/*.c) $(STLIB) -lunbound -levent -lldns -pthread
 
 bench-resilience: $(RBENCH)
 	BENCH_DIR=$(B)/bench $(RBENCH)

@@ -11,7 +11,6 @@
 
 #include "clock.h"
 #include "driver.h"
-#include "ubsetup.h"
 
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -84,18 +83,11 @@ int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg)
 		ctx_release(ctx);
 		return ANAME_ENOMEM;
 	}
-	/* The first libunbound context is made here, in the caller's thread,
-	 * so that a bad configuration (a missing trust anchor file, a bad
-	 * local-data record) is this call's error; replacements are made in
-	 * their driver's thread. */
-	struct ub_ctx *ub = NULL;
-	rc = aname__ub_create(&ctx->cfg, &ub);
-	if (rc == ANAME_OK) {
-		rc = aname__watchdog_start(ctx, ub);
-		if (rc != ANAME_OK) {
-			aname__ub_delete(ub);
-		}
-	}
+	/* The first libunbound context is made in this thread, so that a
+	 * bad configuration (a missing trust anchor file, a bad local-data
+	 * record) is this call's error; replacements are made in their
+	 * driver's thread. */
+	rc = aname__watchdog_start(ctx);
 	if (rc == ANAME_OK && ctx->cfg.thread) {
 		rc = aname__loop_start_thread(ctx);
 		if (rc != ANAME_OK) {

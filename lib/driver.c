@@ -23,10 +23,25 @@
  * still finds its memory, and so does a host that cancels a job of a
  * driver the watchdog abandoned.
  *
- * Leaving (stop or abandon): ub_ctx_delete() joins libunbound's worker and
- * would hang with it, so the thread first sends a probe and deletes the
- * context only once the worker answered it.  Until then it lingers,
- * costing a sleeping thread and a few fds.
+ * libunbound runs inside this thread: the context is made with
+ * ub_ctx_create_event() over a libevent base that only this thread
+ * touches, so there is no libunbound worker thread and no command pipe.
+ * A resolution costs one wake-up on each side (host -> this thread -> the
+ * host's inbox), the same as libunbound's own thread mode, instead of the
+ * two more that a driver in front of that mode cost (0.2's first cut).
+ * The thread is then the one libunbound can stop (a stuck syscall, a
+ * debugger, a full stderr inside a libevent warning): only it waits, and
+ * the watchdog, which runs in the host's loop, abandons it.
+ *
+ * libunbound may call back from inside ub_resolve_event() (local data,
+ * its own cache), before it returns: submit() puts the job in flight
+ * first and does not touch it again once it was answered there.
+ *
+ * Leaving (stop or abandon): ub_ctx_delete() calls no callbacks and joins
+ * nothing in this mode; jobs still in flight end ANAME_ECANCELED.  A
+ * thread stuck inside libunbound leaves when (if ever) it returns to its
+ * loop and sees the stop flag; until then it lingers, costing a sleeping
+ * thread and a few fds.
  */
 #include "driver.h"
 
@@ -34,20 +49,18 @@
 #include "loop.h"
 #include "ubsetup.h"
 
-#include <errno.h>
+#include <event2/event.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
+#include <unbound-event.h>
 #include <unbound.h>
 #include <unistd.h>
-
-/* Retry period of the leave probe, and of a failed context creation. */
-#define LINGER_PROBE_MS 1000
 
 /* d->life bits: who is gone. */
 #define LIFE_EXITED 1u   /* the thread is done with everything */
@@ -68,9 +81,14 @@ struct aname_driver {
 	atomic_uint life;
 	atomic_uint_fast64_t probe_asked_ms; /* 0: none outstanding */
 
-	/* Driver thread only. */
+	/* Driver thread only (and aname__driver_start before the thread
+	 * exists). */
+	struct event_base *base;
+	struct event *wake_ev;
 	struct ub_ctx *ub;
 	struct aname_job *inflight;
+	struct aname_job *submitting; /* inside ub_resolve_event() */
+	bool answered_inline;         /* ... and libunbound called back */
 	bool probe_in_ub;
 };
 
@@ -274,32 +292,46 @@ static void deliver(struct aname_driver *d, struct aname_job *job, int status,
 	aname__job_release(job);
 }
 
-/* libunbound's callback; runs inside ub_process() in the driver thread. */
-static void on_ub_answer(void *arg, int err, struct ub_result *result)
+/* The header's RCODE: libunbound's event callback reports NOERROR for
+ * every answer it has a packet for (NXDOMAIN included). */
+static int packet_rcode(const uint8_t *pkt, int len)
+{
+	return len >= 4 ? pkt[3] & 0x0f : 2 /* SERVFAIL */;
+}
+
+/* libunbound's callback (ub_event_callback_type): runs in this thread,
+ * from the event loop or from inside ub_resolve_event().  sec: 0
+ * insecure, 1 bogus, 2 secure.  A non-zero rcode means no usable packet. */
+static void on_ub_answer(void *arg, int rcode, void *packet, int len, int sec,
+			 char *why_bogus, int was_ratelimited)
 {
 	struct aname_job *job = arg;
 	struct aname_driver *d = job->d;
 	aname_result_t *res = NULL;
-	int status;
+	(void)why_bogus;
+	(void)was_ratelimited;
 	inflight_remove(d, job);
-	if (err != 0 || result == NULL) {
-		status = err == UB_SYNTAX ? ANAME_EBADNAME : ANAME_ERESOLVER;
-	} else {
-		status = aname__answer_from_packet(
-			result->answer_packet, (size_t)result->answer_len,
-			result->rcode, result->secure != 0,
-			result->bogus != 0, job->qname, job->qtype, &d->lim,
-			aname__now_ms(), &res);
+	if (job == d->submitting) {
+		d->answered_inline = true;
 	}
-	ub_resolve_free(result);
+	bool usable = rcode == 0 && packet != NULL && len > 0;
+	int status = aname__answer_from_packet(
+		usable ? packet : NULL, usable ? (size_t)len : 0,
+		usable ? packet_rcode(packet, len) : rcode, sec == 2, sec == 1,
+		job->qname, job->qtype, &d->lim, aname__now_ms(), &res);
 	deliver(d, job, status, res);
 }
 
-static void on_probe(void *arg, int err, struct ub_result *result)
+static void on_probe(void *arg, int rcode, void *packet, int len, int sec,
+		     char *why_bogus, int was_ratelimited)
 {
 	struct aname_driver *d = arg;
-	(void)err;
-	ub_resolve_free(result);
+	(void)rcode;
+	(void)packet;
+	(void)len;
+	(void)sec;
+	(void)why_bogus;
+	(void)was_ratelimited;
 	d->probe_in_ub = false;
 	atomic_store(&d->probe_asked_ms, 0);
 }
@@ -310,15 +342,17 @@ static void send_probe(struct aname_driver *d)
 	if (d->probe_in_ub) {
 		return;
 	}
-	if (ub_resolve_async(d->ub, ANAME_PROBE_NAME, 16 /* TXT */, 1, d,
-			     on_probe, &id) == 0) {
-		d->probe_in_ub = true;
+	/* Before the call: local data is answered from inside it. */
+	d->probe_in_ub = true;
+	if (ub_resolve_event(d->ub, ANAME_PROBE_NAME, 16 /* TXT */, 1, d,
+			     on_probe, &id) != 0) {
+		d->probe_in_ub = false; /* unanswered: the watchdog judges */
 	}
 }
 
 static void submit(struct aname_driver *d, struct aname_job *job)
 {
-	int id;
+	int id = 0;
 	if (atomic_load(&job->state) == ANAME_JOB_CANCELLED) {
 		aname__job_release(job);
 		return;
@@ -327,20 +361,31 @@ static void submit(struct aname_driver *d, struct aname_job *job)
 		deliver(d, job, ANAME_ERESOLVER, NULL);
 		return;
 	}
-	/* May block while libunbound's worker is not reading its pipe: only
-	 * this thread waits, and the watchdog sees it. */
-	if (ub_resolve_async(d->ub, job->qname, job->qtype, 1 /* IN */, job,
-			     on_ub_answer, &id) != 0) {
-		deliver(d, job, ANAME_ERESOLVER, NULL);
+	/* In flight before the call, which may answer it (and post it to
+	 * the inbox, where the host may free it) before it returns. */
+	inflight_add(d, job);
+	d->submitting = job;
+	d->answered_inline = false;
+	int r = ub_resolve_event(d->ub, job->qname, job->qtype, 1 /* IN */,
+				 job, on_ub_answer, &id);
+	bool answered = d->answered_inline;
+	d->submitting = NULL;
+	if (answered) {
+		return; /* the job may be gone */
+	}
+	if (r != 0) {
+		inflight_remove(d, job);
+		deliver(d, job, r == UB_SYNTAX ? ANAME_EBADNAME : ANAME_ERESOLVER,
+			NULL);
 		return;
 	}
 	job->ub_id = id;
-	inflight_add(d, job);
 }
 
 static void cancel(struct aname_driver *d, struct aname_job *job)
 {
-	/* ub_cancel() == 0 means libunbound will not call back; otherwise
+	/* ub_cancel() == 0 means libunbound will not call back (it marks
+	 * the query, which runs on and is freed when it ends); otherwise
 	 * the answer is on its way and deliver() drops it. */
 	unsigned refs = 1; /* the one that came with the cancel */
 	if (job->in_ub && ub_cancel(d->ub, job->ub_id) == 0) {
@@ -389,20 +434,6 @@ static bool run_queues(struct aname_driver *d)
 	return atomic_load(&d->stop);
 }
 
-enum { READY_WAKE = 1, READY_UB = 2 };
-
-/* Which of the two fds (the eventfd, libunbound's) are readable. */
-static unsigned wait_events(struct aname_driver *d, int ep, int timeout_ms)
-{
-	struct epoll_event ev[2];
-	unsigned ready = 0;
-	int n = epoll_wait(ep, ev, 2, timeout_ms);
-	for (int i = 0; i < n; i++) {
-		ready |= ev[i].data.fd == d->evfd ? READY_WAKE : READY_UB;
-	}
-	return ready;
-}
-
 /* One read empties an eventfd's counter. */
 static void drain(int fd)
 {
@@ -411,39 +442,49 @@ static void drain(int fd)
 	(void)r; /* EAGAIN: nothing was written */
 }
 
-static int poll_set(struct aname_driver *d)
+/* The eventfd, level-triggered: read before the stacks are taken (see
+ * push()). */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0) {
-		return -1;
+	struct aname_driver *d = arg;
+	(void)fd;
+	(void)what;
+	drain(d->evfd);
+	if (run_queues(d)) {
+		event_base_loopbreak(d->base);
 	}
-	struct epoll_event e1 = {.events = EPOLLIN, .data.fd = d->evfd};
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->evfd, &e1);
-	if (d->ub != NULL) {
-		int ufd = ub_fd(d->ub);
-		struct epoll_event e2 = {.events = EPOLLIN, .data.fd = ufd};
-		epoll_ctl(ep, EPOLL_CTL_ADD, ufd, &e2);
-	}
-	return ep;
 }
 
-/* Leaving: delete the libunbound context once its worker answers a probe
- * (ub_ctx_delete joins it), then drop every job still held. */
-static void leave(struct aname_driver *d, int ep)
+/* Without a libunbound context (its creation failed) or an event loop:
+ * every job ends at once, and the probe stays unanswered, so the
+ * watchdog replaces this driver after its grace period. */
+static void run_without_ub(struct aname_driver *d)
+{
+	for (;;) {
+		drain(d->evfd);
+		if (run_queues(d)) {
+			return;
+		}
+		struct pollfd p = {.fd = d->evfd, .events = POLLIN};
+		(void)poll(&p, 1, -1);
+	}
+}
+
+/* Leaving: delete the libunbound context (no callbacks, nothing to join
+ * in event mode), then end every job still held. */
+static void leave(struct aname_driver *d)
 {
 	if (d->ub != NULL) {
-		send_probe(d); /* no-op when one is outstanding */
-		for (;;) {
-			drain(d->evfd);
-			ub_process(d->ub); /* answers still go to the inbox */
-			run_queues(d);     /* cancels still arrive */
-			if (!d->probe_in_ub || ep < 0) {
-				break;
-			}
-			(void)wait_events(d, ep, LINGER_PROBE_MS);
-		}
-		aname__ub_delete(d->ub); /* calls no callbacks */
+		aname__ub_delete(d->ub);
 		d->ub = NULL;
+	}
+	if (d->wake_ev != NULL) {
+		event_free(d->wake_ev);
+		d->wake_ev = NULL;
+	}
+	if (d->base != NULL) {
+		event_base_free(d->base); /* after the context that used it */
+		d->base = NULL;
 	}
 	struct aname_job *job = d->inflight;
 	d->inflight = NULL;
@@ -457,48 +498,46 @@ static void leave(struct aname_driver *d, int ep)
 	run_queues(d); /* with ub gone: every job ends at once */
 }
 
+/* A libevent base and a libunbound context over it; on failure neither. */
+static int create_ub(struct aname_driver *d)
+{
+	struct ub_ctx *ub = NULL;
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		return ANAME_ENOMEM;
+	}
+	int rc = aname__ub_create(&d->cfg, d->base, &ub);
+	if (rc != ANAME_OK) {
+		event_base_free(d->base);
+		d->base = NULL;
+		return rc;
+	}
+	d->ub = ub;
+	return ANAME_OK;
+}
+
 static void *driver_main(void *arg)
 {
 	struct aname_driver *d = arg;
+	/* Tests find this thread by its name to stop it for real. */
+	pthread_setname_np(pthread_self(), "aname-driver");
 	if (d->ub == NULL) {
-		struct ub_ctx *ub = NULL;
 		/* On failure every job ends ANAME_ERESOLVER and no probe is
 		 * answered, so the watchdog tries again after its grace. */
-		d->ub = aname__ub_create(&d->cfg, &ub) == ANAME_OK ? ub : NULL;
+		(void)create_ub(d);
 	}
-	/* libunbound creates its worker thread on the first resolve, and a
-	 * new thread inherits its creator's name: name the worker's name
-	 * first, then ours, so that both can be told apart (tests find the
-	 * worker by its name to stop it for real). */
-	pthread_setname_np(pthread_self(), "aname-ubworker");
 	if (d->ub != NULL) {
-		send_probe(d);
+		d->wake_ev = event_new(d->base, d->evfd, EV_READ | EV_PERSIST,
+				       on_wake, d);
 	}
-	pthread_setname_np(pthread_self(), "aname-driver");
-	int ep = poll_set(d);
-	bool leaving = ep < 0;
-	/* Only what is ready: an idle fd costs a failing read otherwise. */
-	unsigned ready = READY_WAKE | READY_UB;
-	while (!leaving) {
-		if (ready & READY_WAKE) {
-			drain(d->evfd);
-			leaving = run_queues(d);
-		}
-		if (d->ub != NULL && (ready & READY_UB)) {
-			ub_process(d->ub);
-		}
-		if (!leaving) {
-			ready = wait_events(d, ep,
-					    d->ub != NULL ? -1 : LINGER_PROBE_MS);
-			if (d->ub == NULL) {
-				ready |= READY_WAKE; /* jobs end at once */
-			}
-		}
+	if (d->wake_ev != NULL && event_add(d->wake_ev, NULL) == 0) {
+		/* Returns on event_base_loopbreak() (stop), or if libevent
+		 * fails, after which the thread leaves as if stopped. */
+		(void)event_base_dispatch(d->base);
+	} else {
+		run_without_ub(d);
 	}
-	leave(d, ep);
-	if (ep >= 0) {
-		close(ep);
-	}
+	leave(d);
 	/* Whatever is pushed from here on is handled by its pusher (see
 	 * aname__driver_cancel); what was pushed before goes with us. */
 	unsigned old = atomic_fetch_or(&d->life, LIFE_EXITED);
@@ -510,7 +549,23 @@ static void *driver_main(void *arg)
 	return NULL;
 }
 
-int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
+static void driver_free_unstarted(struct aname_driver *d)
+{
+	if (d->ub != NULL) {
+		aname__ub_delete(d->ub);
+	}
+	if (d->base != NULL) {
+		event_base_free(d->base);
+	}
+	if (d->evfd >= 0) {
+		close(d->evfd);
+	}
+	aname__inbox_unref(d->inbox);
+	aname__config_clear(&d->cfg);
+	free(d);
+}
+
+int aname__driver_start(const aname_config_t *cfg, bool create_here,
 			struct aname_inbox *inbox, struct aname_driver **out)
 {
 	struct aname_driver *d = calloc(1, sizeof(*d));
@@ -536,17 +591,23 @@ int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
 	atomic_init(&d->stop, false);
 	atomic_init(&d->life, 0);
 	atomic_init(&d->probe_asked_ms, 0);
-	d->ub = ub;
 	d->inbox = inbox;
 	aname__inbox_ref(inbox);
-	if (d->evfd < 0 ||
-	    pthread_create(&d->thread, NULL, driver_main, d) != 0) {
-		if (d->evfd >= 0) {
-			close(d->evfd);
+	if (d->evfd < 0) {
+		driver_free_unstarted(d);
+		return ANAME_ETHREAD;
+	}
+	if (create_here) {
+		int rc = create_ub(d);
+		if (rc != ANAME_OK) {
+			driver_free_unstarted(d);
+			return rc;
 		}
-		aname__inbox_unref(inbox);
-		aname__config_clear(&d->cfg);
-		free(d);
+	}
+	/* The base and the context pass to the thread: pthread_create
+	 * orders everything written to them before it. */
+	if (pthread_create(&d->thread, NULL, driver_main, d) != 0) {
+		driver_free_unstarted(d);
 		return ANAME_ETHREAD;
 	}
 	*out = d;

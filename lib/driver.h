@@ -8,16 +8,18 @@
  * libunbound context, and the only code that calls into libunbound
  * (besides ubsetup.c, which it calls).
  *
- * Why a thread of its own: in thread mode ub_resolve_async() and
- * ub_cancel() write into the worker's command pipe with a blocking write,
- * and once the worker stops reading (stuck in a syscall, stopped by a
- * debugger, blocked in fprintf on a full stderr) the pipe fills after
- * about 140 commands.  A host thread that made such a call would sleep
- * there, and with it every thread that needs whatever it held.  Here a
- * host thread only queues a job under a leaf mutex that is never held
- * across a libunbound call, and writes an eventfd; the driver thread makes
- * the calls.  If libunbound stops, only the driver thread stops, and the
- * watchdog (watchdog.c) abandons it and starts another.
+ * Why a thread of its own: any libunbound call can stop for as long as
+ * libunbound does.  In its thread mode ub_resolve_async() and ub_cancel()
+ * write into the worker's command pipe with a blocking write, which fills
+ * after about 140 commands once the worker stops reading (stuck in a
+ * syscall, stopped by a debugger, blocked in fprintf on a full stderr);
+ * in its event mode, which this driver uses, libunbound's network work
+ * runs inside whoever calls it.  A host thread that called libunbound
+ * would sleep there, and with it every thread that needs whatever it
+ * held.  Here a host thread only pushes a job on a lock-free stack and
+ * writes an eventfd; the driver thread runs libunbound's event loop and
+ * makes every call.  If libunbound stops, only the driver thread stops,
+ * and the watchdog (watchdog.c) abandons it and starts another.
  *
  * The driver is a leaf: it knows nothing of fetches or contexts.  Each job
  * carries its submitter's pointer, like libunbound's own ctx_query; its
@@ -44,7 +46,6 @@
 
 struct aname_driver;
 struct aname_inbox;
-struct ub_ctx;
 
 enum aname_job_state {
 	ANAME_JOB_PENDING,   /* submitted, no outcome yet */
@@ -73,15 +74,15 @@ struct aname_job {
 	struct aname_driver *d;
 };
 
-/* Start a driver thread over \a ub (a context from aname__ub_create(),
- * now the driver's), or, with ub NULL, one that creates its own context in
- * its thread (the watchdog's replacement: creation takes libunbound's
- * global locks, which a stuck worker may hold).  Outcomes are posted to
- * \a inbox (loop.h), which the driver keeps a reference to, so that a
- * driver that returns from libunbound after its context was freed still
- * posts into valid memory.  cfg is copied.  On failure \a ub is still the
- * caller's. */
-int aname__driver_start(const aname_config_t *cfg, struct ub_ctx *ub,
+/* Start a driver thread and its libunbound context.  With \a create_here
+ * the context is made in the caller's thread, so that a bad configuration
+ * is this call's error (aname_ctx_new); otherwise the thread makes its own
+ * (the watchdog's replacement: creation takes libunbound's global locks,
+ * which a stuck driver may hold).  Outcomes are posted to \a inbox
+ * (loop.h), which the driver keeps a reference to, so that a driver that
+ * returns from libunbound after its context was freed still posts into
+ * valid memory.  cfg is copied. */
+int aname__driver_start(const aname_config_t *cfg, bool create_here,
 			struct aname_inbox *inbox, struct aname_driver **out);
 
 /* Queue a resolution.  Returns the job (the caller holds one reference:
@@ -103,14 +104,14 @@ void aname__job_release(struct aname_job *job);
 aname_result_t *aname__job_take_result(struct aname_job *job);
 
 /* Ask the driver to prove it is alive: a query for the probe record,
- * answered by libunbound's worker from local data.  No-op while one is
- * outstanding. */
+ * which libunbound answers from local data in the driver thread.  No-op
+ * while one is outstanding. */
 void aname__driver_probe(struct aname_driver *d, uint64_t now_ms);
 /* Monotonic ms when the outstanding probe was asked for, or 0. */
 uint64_t aname__driver_probe_outstanding(const struct aname_driver *d);
 
 /* Forget the driver: its thread deletes the libunbound context and frees
- * itself if and when libunbound answers again.  Returns at once. */
+ * itself if and when it returns from libunbound.  Returns at once. */
 void aname__driver_abandon(struct aname_driver *d);
 /* Stop for good (aname_ctx_free): wait up to wait_ms for the thread to
  * delete its context and exit, then abandon it.  Returns within wait_ms

@@ -8,8 +8,15 @@
  *
  * Facts this file is built on (libunbound 1.17.1; the source lines named
  * are in libunbound/libunbound.c, context.c and util/log.c):
- *  - ub_ctx_async(ub, 1) must come before the first resolve, or libunbound
- *    forks a worker process inside the host.
+ *  - Contexts are made with ub_ctx_create_event() over the driver
+ *    thread's libevent base (libunbound's own libevent: Debian builds it
+ *    --with-libevent).  Such a context has no worker thread or process and
+ *    no pipes; ub_resolve_event() runs the resolution in the caller's
+ *    thread (driver.c), ub_cancel() only marks the query (dothread is set,
+ *    so it writes to no pipe), and ub_ctx_delete() joins nothing.  The
+ *    thread-mode alternative, ub_ctx_async(ub, 1), must come before the
+ *    first resolve or libunbound forks a worker process inside the host;
+ *    it is not used.
  *  - Configuration freezes at finalize, and finalize writes process-global
  *    settings (config_apply); ub_ctx_create races in log_init (unbound
  *    #1492); finalize calls listen_setup_locks() and ub_ctx_delete calls
@@ -17,11 +24,12 @@
  *    mutexes (ThreadSanitizer reports the race when a watchdog swap
  *    creates one context while another is deleted).  So create, configure
  *    and delete all run under ub_lifecycle_lock, the library's one global
- *    lock, taken only by driver threads, never by a host thread.
+ *    lock, taken by driver threads and by aname_ctx_new() for the first
+ *    context, never by any other host call.
  *  - libunbound logs to one process-global FILE (log_file), stderr unless
  *    a context overrides it with ub_ctx_debugout, and it writes holding a
  *    process-global log_lock.  A host whose stderr is a full pipe would
- *    stop libunbound's worker inside fprintf, and the next ub_ctx_create
+ *    stop the thread running libunbound inside fprintf, and the next ub_ctx_create
  *    (log_init takes log_lock) with it.  Every context made here therefore
  *    logs into sink_file, a FILE whose writes copy into a bounded ring
  *    and never block; the host's loop hands the lines to the log
@@ -30,10 +38,10 @@
  *    log file only when no context has overridden it, and
  *    ub_ctx_delete() sets it to NULL (silence), never to stderr.
  *  - A limit we cannot remove: creating a context takes that log_lock
- *    (ub_ctx_debugout and finalize call log_file).  A worker stopped
+ *    (ub_ctx_debugout and finalize call log_file).  A driver stopped
  *    while it holds the lock (a debugger, SIGSTOP, in the middle of a log
  *    line) therefore keeps every new context in the process from being
- *    created until it runs again.  Only the resolver thread doing the
+ *    created until it runs again.  Only the driver thread doing the
  *    creation waits; host calls do not, and the watchdog keeps replacing
  *    the stuck replacement (tests/tsan/tsan_swap.c sees it happen).
  */
@@ -43,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unbound-event.h>
 #include <unbound.h>
 
 /* Global state libunbound forces on us: see the file comment. */
@@ -139,8 +148,7 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 {
 	int rc = ANAME_OK;
 	/* First, so that nothing this context does reaches stderr. */
-	if (sink_file == NULL || ub_ctx_debugout(ub, sink_file) != 0 ||
-	    ub_ctx_async(ub, 1) != 0) {
+	if (sink_file == NULL || ub_ctx_debugout(ub, sink_file) != 0) {
 		return ANAME_ERESOLVER;
 	}
 	unsigned ports = cfg->max_fetches * 2u;
@@ -253,14 +261,15 @@ static int configure(struct ub_ctx *ub, const aname_config_t *cfg)
 	return ANAME_OK;
 }
 
-int aname__ub_create(const aname_config_t *cfg, struct ub_ctx **out)
+int aname__ub_create(const aname_config_t *cfg, struct event_base *base,
+		     struct ub_ctx **out)
 {
 	pthread_once(&sink_once, sink_open);
 	pthread_mutex_lock(&ub_lifecycle_lock);
-	struct ub_ctx *ub = ub_ctx_create();
+	struct ub_ctx *ub = ub_ctx_create_event(base);
 	int rc = ub != NULL ? configure(ub, cfg) : ANAME_ENOMEM;
 	if (rc != ANAME_OK && ub != NULL) {
-		ub_ctx_delete(ub); /* no worker yet: returns at once */
+		ub_ctx_delete(ub);
 	}
 	pthread_mutex_unlock(&ub_lifecycle_lock);
 	if (rc == ANAME_OK) {

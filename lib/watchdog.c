@@ -35,11 +35,12 @@ uint64_t aname__watchdog_recovered(const struct aname_ctx *ctx)
 	return atomic_load(&((struct aname_ctx *)ctx)->wd.recovered_ms);
 }
 
-int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub)
+int aname__watchdog_start(struct aname_ctx *ctx)
 {
 	atomic_init(&ctx->wd.recovered_ms, 0);
 	ctx->wd.renewed_ms = 0;
-	return aname__driver_start(&ctx->cfg, ub, ctx->loop.inbox, &ctx->wd.drv);
+	return aname__driver_start(&ctx->cfg, true, ctx->loop.inbox,
+				   &ctx->wd.drv);
 }
 
 struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
@@ -48,12 +49,13 @@ struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx)
 }
 
 /* A new resolver thread with a new libunbound context takes over; the
- * old one ends when its worker answers (or never, if it is stuck).
+ * old one ends when its thread returns from libunbound (or never, if it
+ * is stuck).
  * Returns the resolutions re-issued, or -1 (nothing changed). */
 static long swap_driver(struct aname_ctx *ctx, uint64_t now_ms)
 {
 	struct aname_driver *fresh;
-	if (aname__driver_start(&ctx->cfg, NULL, ctx->loop.inbox, &fresh) !=
+	if (aname__driver_start(&ctx->cfg, false, ctx->loop.inbox, &fresh) !=
 	    ANAME_OK) {
 		aname__log(&ctx->log, ANAME_LOG_ERROR,
 			   "watchdog: could not start a new resolver thread");

@@ -21,7 +21,6 @@
 
 struct aname_ctx;
 struct aname_driver;
-struct ub_ctx;
 
 struct aname_watchdog {
 	struct aname_driver *drv;
@@ -33,8 +32,9 @@ struct aname_watchdog {
 	uint64_t renewed_ms; /* last aname__watchdog_renew() swap, 0: never */
 };
 
-/* Start the first driver over \a ub (ctx_new). */
-int aname__watchdog_start(struct aname_ctx *ctx, struct ub_ctx *ub);
+/* Start the first driver, its libunbound context made in this thread
+ * (aname_ctx_new: a bad configuration is its error). */
+int aname__watchdog_start(struct aname_ctx *ctx);
 struct aname_driver *aname__watchdog_driver(struct aname_ctx *ctx);
 /* ctx->lock held: probe, judge, replace. */
 void aname__watchdog_tick(struct aname_ctx *ctx, uint64_t now_ms);

@@ -19,7 +19,7 @@ FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # FUZZ_EXTRA: extra compiler flags (coverage builds, experiments).
 FUZZ_EXTRA  ?=
 FUZZ_CFLAGS  = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_EXTRA)
-FUZZ_LIBS    = -lunbound -lldns -pthread
+FUZZ_LIBS    = -lunbound -levent -lldns -pthread
 FUZZ_SMOKE_S ?= 20
 FUZZ_LONG_S  ?= 1800
 FUZZ_JOBS    ?= 2
@@ -64,7 +64,7 @@ $(FUZZ_B)/fuzz_query: $(FUZZ_DIR)/fuzz_query.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_S
 $(FUZZ_B)/gen_corpus: $(FUZZ_DIR)/gen_corpus.c $(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Itests $(WARN) -g -o $@ $< \
-	    $(wildcard tests/support/*.c) -lunbound -lldns -pthread
+	    $(wildcard tests/support/*.c) -lunbound -levent -lldns -pthread
 
 .PHONY: fuzz fuzz-regress fuzz-smoke fuzz-long fuzz-corpus ci-hardening
 fuzz: $(FUZZ_BINS)

@@ -89,11 +89,9 @@ pid_t ts_find_ub_worker(int n, int wait_ms)
 {
 	int64_t until = ts_now_ms() + wait_ms;
 	pid_t tid;
-	/* A driver thread carries the worker's name until the worker
-	 * exists: wait until as many drivers as workers are named. */
-	while (scan("aname-ubworker", &tid) < n ||
-	       scan("aname-driver", &(pid_t){0}) <
-		       scan("aname-ubworker", &(pid_t){0})) {
+	/* libunbound runs in event mode inside each driver thread, so the
+	 * thread doing its network work is the driver itself. */
+	while (scan("aname-driver", &tid) < n) {
 		if (ts_now_ms() >= until) {
 			return -1;
 		}

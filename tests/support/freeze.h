@@ -26,10 +26,10 @@
 pid_t ts_find_thread(const char *name, int wait_ms);
 
 /**
- * libunbound's worker thread of the newest libaname resolver, once that
- * resolver has named itself ("aname-driver") and its worker
- * ("aname-ubworker"), and at least \a n workers exist; waits up to
- * \a wait_ms.  \return The TID, or -1.
+ * The thread that runs libunbound for the newest libaname resolver: its
+ * driver thread ("aname-driver"), which runs libunbound's event loop
+ * itself, once at least \a n such threads exist (an abandoned one that is
+ * still stopped counts); waits up to \a wait_ms.  \return The TID, or -1.
  */
 pid_t ts_find_ub_worker(int n, int wait_ms);
 
