@@ -2,15 +2,15 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * bench-recovery: the resilience issue's fault figures, with real faults
- * (nsd behind the fault proxy of tests/support; libunbound's worker
- * stopped with ptrace), default configuration unless said:
+ * (nsd behind the fault proxy of tests/support; the resolver thread,
+ * where libunbound runs, stopped with ptrace), default configuration unless said:
  *
  *  1. packets and time per cold resolution behind a slow upstream
  *     (RTT 0.4 / 0.5 / 0.7 / 1.0 s), each on a fresh context;
  *  2. time to fresh data after a 6 s outage ends (a registered target);
  *  3. canary: time to degraded after every upstream goes silent with the
  *     cache fresh, and back to ok after it returns;
- *  4. watchdog: time from a stopped worker to fresh data again for a
+ *  4. watchdog: time from a stopped resolver to fresh data again for a
  *     registered short-TTL target;
  *  5. a TCP-forcing upstream (UDP answers truncated): aname_resolve()
  *     call time and callback time against the deadline.
@@ -193,7 +193,7 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 	until_fresh(ctx, "short.example.test", 3000);
 	ts_freeze_t *fz = ts_freeze(ts_find_ub_worker(1, 2000));
 	if (fz == NULL) {
-		bench_die("cannot stop libunbound's worker (ptrace)");
+		bench_die("cannot stop the resolver thread (ptrace)");
 	}
 	uint64_t t0 = bench_now_ns();
 	/* Fresh until its 2 s TTL runs out, then stale until the new
@@ -208,7 +208,7 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 	uint64_t restarts = 0;
 	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
 	fprintf(md, "### Watchdog: time to fresh data\n\n"
-		    "libunbound's worker stopped (ptrace) while a registered "
+		    "The resolver thread (where libunbound runs) stopped (ptrace) while a registered "
 		    "2 s-TTL target is fresh; default watchdog (1000 ms "
 		    "interval, 2000 ms grace).\n\n"
 		    "| measure | value |\n|---|---|\n"

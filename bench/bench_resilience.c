@@ -269,7 +269,8 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 	ts_proxy_set_mode(px, "wd.example.test", TS_MODE_DELAY, 50);
 	uint64_t t0 = bench_now_ns();
 	aname_resolve(ctx, "wd.example.test", 1, 5000, on_done, &d, NULL);
-	/* A real stall: libunbound's worker thread stopped with ptrace. */
+	/* A real stall: the resolver thread (libunbound runs in it) stopped
+	 * with ptrace. */
 	ts_freeze_t *fz = ts_freeze(worker);
 	aname_wait(ctx, 10000);
 	ts_thaw(fz);
@@ -278,7 +279,7 @@ static void part_watchdog(FILE *md, FILE *goals, ts_proxy_t *px)
 	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
 	fprintf(md,
 		"### Watchdog\n\n"
-		"A resolution is started and libunbound's worker thread is "
+		"A resolution is started and the resolver thread (where libunbound runs) is "
 		"stopped for real (ptrace from a helper process); default "
 		"watchdog: probe every "
 		"1000 ms, 2000 ms grace.\n\n"

@@ -1,7 +1,8 @@
 /*
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * bench-stall: the lib v2 figures.  libunbound's worker thread is stopped
+ * bench-stall: the lib v2 figures.  The resolver thread, where libunbound
+ * runs its event loop, is stopped
  * for real (ptrace from a helper process, tests/support/freeze.c) for
  * 10 s while four host threads call the library: two resolve (1 000/s in
  * all, 500 ms deadline), two look up (1 000/s in all), and every 50th
@@ -151,7 +152,7 @@ int main(void)
 	pid_t worker = ts_find_ub_worker(1, 2000);
 	ts_freeze_t *fz = ts_freeze(worker);
 	if (fz == NULL) {
-		bench_die("could not stop libunbound's worker (ptrace)");
+		bench_die("could not stop the resolver thread (ptrace)");
 	}
 	uint64_t t_freeze = bench_now_ns(), t_restart = 0;
 	struct worker w[4];
@@ -204,8 +205,8 @@ int main(void)
 	FILE *goals = NULL;
 	FILE *md = bench_md_open("stall", &goals);
 	fprintf(md,
-		"## A stopped libunbound worker (lib v2)\n\n"
-		"libunbound's worker thread stopped with ptrace for %d s; 4 host "
+		"## A stopped resolver thread (lib v2)\n\n"
+		"The resolver thread (`aname-driver`, where libunbound runs) stopped with ptrace for %d s; 4 host "
 		"threads: 1 000 resolves/s (%d ms deadline) and 1 000 lookups/s, "
 		"with health, metrics and cancels; the main thread runs the "
 		"loop.  Watchdog: defaults (probe every 1000 ms, 2000 ms "

@@ -403,11 +403,12 @@ ANAME_API int aname_config_set_limits(aname_config_t *cfg, unsigned max_fetches,
 
 /**
  * Resolver watchdog.  Every libunbound call the library makes runs in one
- * library-owned resolver thread, never in a host thread.  While resolutions
- * are in flight the library asks that thread every \a interval_ms for a
- * probe that libunbound's worker answers locally; if a probe stays
- * unanswered for \a grace_ms (the resolver thread or libunbound's worker
- * has stopped: a stuck syscall, a debugger, a full pipe), a new resolver
+ * library-owned resolver thread, never in a host thread; libunbound runs
+ * its event loop inside that thread (since 0.2; it has no worker thread
+ * of its own).  While resolutions are in flight the library asks that
+ * thread every \a interval_ms for a probe that libunbound answers from
+ * local data; if a probe stays unanswered for \a grace_ms (the resolver
+ * thread has stopped: a stuck syscall, a debugger, a full pipe), a new resolver
  * thread with a new libunbound context takes over, every resolution not
  * yet answered is re-issued on it, and the old thread is abandoned: it
  * frees its context if and when libunbound returns.  The check runs in
@@ -865,7 +866,7 @@ ANAME_API int aname_name_to_wire(const char *name, uint8_t *buf,
 	XX(SHEDDING, 4, "shedding",                                           \
 	   "requests are being shed: resolution capacity exhausted")          \
 	XX(RESOLVER_STALLED, 5, "resolver-stalled",                           \
-	   "the libunbound worker stopped answering probes")                  \
+	   "the resolver thread stopped answering probes")                    \
 	XX(WATCHDOG_RESTARTED, 6, "watchdog-restarted",                       \
 	   "the watchdog recently replaced a stalled resolver")               \
 	XX(BACKLOG, 7, "backlog",                                             \

@@ -17,7 +17,8 @@
  *   fetch.c     one coalesced upstream fetch per (target, type)
  *      |
  *   driver.c    the libunbound driver thread: the only code that calls
- *      |        libunbound; answers come back through a job callback
+ *      |        libunbound, whose event loop runs in it; answers come
+ *      |        back through a job callback
  *   answer.c    (in the driver thread) packet -> immutable result
  *      |
  *   loop.c      the host's loop picks completed jobs up from its inbox

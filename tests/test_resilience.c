@@ -384,11 +384,11 @@ Test(resilience, watchdog_replaces_stalled_resolver)
 {
 	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), watchdog_fast);
 	pid_t worker = ts_find_ub_worker(1, 2000);
-	cr_assert_gt(worker, 0, "libunbound's worker thread is running");
+	cr_assert_gt(worker, 0, "the resolver thread is running");
 	ts_proxy_set_mode(th_px, "www.example.test", TS_MODE_DELAY, 50);
 	th_done_t d = {0};
 	aname_resolve(ctx, "www.example.test", 1, 0, th_on_done, &d, NULL);
-	/* libunbound's worker stops for real (ptrace from a helper): the
+	/* The resolver thread stops for real (ptrace from a helper): the
 	 * answer is lost with it, and only the watchdog can bring it back. */
 	ts_freeze_t *fz = ts_freeze(worker);
 	cr_assert_not_null(fz);
@@ -765,7 +765,7 @@ static void watchdog_default_stale(aname_config_t *cfg)
 	aname_config_set_stale(cfg, 30, 3600, 0);
 }
 
-/* The worker stops while a registered short-TTL target needs refreshing:
+/* The resolver thread stops while a registered short-TTL target needs refreshing:
  * after the watchdog's replacement (default 1 s interval + 2 s grace) the
  * target is fresh again within grace + 2 s of the stall's start. */
 Test(resilience, watchdog_replacement_refreshes_wanted_targets,

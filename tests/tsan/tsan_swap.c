@@ -2,10 +2,10 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * ThreadSanitizer across watchdog swaps: three threads submit, poke and
- * cancel while libunbound's worker is stopped for real (ptrace, from a
- * helper process), so that the watchdog abandons the driver and starts
- * another, twice; then the context is freed while the last stopped
- * worker is still stopped.  Every callback must run exactly once, and
+ * cancel while the driver thread, where libunbound runs, is stopped for
+ * real (ptrace, from a helper process), so that the watchdog abandons
+ * the driver and starts another, twice; then the context is freed while
+ * the last stopped driver is still stopped.  Every callback must run exactly once, and
  * TSan must see no race in lib/ (nor on libunbound's global locks, which
  * lib/ubsetup.c serialises).
  */
@@ -72,13 +72,13 @@ int main(void)
 	ts_freeze_t *fz[3] = {NULL, NULL, NULL};
 	int stopped = 0;
 	for (int k = 0; k < 3; k++) {
-		/* The newest worker is the current driver's; the stopped
-		 * ones stay until they are thawed.  A replacement may never
-		 * get a worker while one is stopped: creating a libunbound
-		 * context takes libunbound's process-global log_lock, which
-		 * a worker stopped in the middle of logging holds (see
-		 * lib/ubsetup.c).  Then there is nothing new to stop, and the
-		 * watchdog replaces the stuck replacement in turn. */
+		/* The newest driver thread is the current one; the stopped
+		 * ones stay until they are thawed.  A replacement may be
+		 * stuck creating its libunbound context while one is stopped:
+		 * that takes libunbound's process-global log_lock, which a
+		 * driver stopped in the middle of logging holds (see
+		 * lib/ubsetup.c).  Stopping it is a stall all the same, and
+		 * the watchdog replaces the stuck replacement in turn. */
 		pid_t worker = ts_find_ub_worker(stopped + 1, 5000);
 		if (worker > 0) {
 			fz[k] = ts_freeze(worker);

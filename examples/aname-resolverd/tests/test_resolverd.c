@@ -421,6 +421,20 @@ Test(resolverd, tcp_pipelining_client_that_never_reads_is_bounded)
 
 /* Issue 14, defect 2 (aname-resolverd died of it in a slowloris run):
  * connection churn past --tcp-max; under ASan in test-server-asan. */
+static bool tcp_answers(void *arg)
+{
+	(void)arg;
+	ldns_pkt *p = dc_query(rport, "www.example.test", LDNS_RR_TYPE_A, 1,
+			       1232, 500, NULL);
+	bool ok = p != NULL && ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR;
+	ldns_pkt_free(p);
+	return ok;
+}
+
+/* 200 connections opened, each with a query, and closed at a 16-connection
+ * limit.  While the server still works through that backlog (connections
+ * with an answer pending are not evicted) a new connection may be turned
+ * away, as at any full limit; the server must then recover on its own. */
 Test(resolverd, tcp_connection_churn_at_the_limit)
 {
 	start(ts_nsd_port(nsd), "1500", "--tcp-max 16");
@@ -428,8 +442,7 @@ Test(resolverd, tcp_connection_churn_at_the_limit)
 	uint8_t *qs = tl_pipeline("www.example.test", LDNS_RR_TYPE_A, 1, &len);
 	tl_churn(rport, qs, len);
 	free(qs);
-	ldns_pkt *p = q("www.example.test", LDNS_RR_TYPE_A, 1);
-	cr_expect_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
-	ldns_pkt_free(p);
+	cr_expect(ts_wait_until(tcp_answers, NULL, 3000),
+		  "a TCP query is answered again within 3 s of the churn");
 	cr_expect_geq(tl_metric(mport, "aname_resolverd_tcp_rejected_total"), 1);
 }
