@@ -513,6 +513,13 @@ static int create_ub(struct aname_driver *d)
 		return rc;
 	}
 	d->ub = ub;
+	/* libunbound builds its event worker (outgoing sockets, an OpenSSL
+	 * context, random state) on the first resolve, taking OpenSSL's
+	 * process-wide locks.  The probe, answered from local data, makes
+	 * that happen now: not in a host's first query, and not at a moment
+	 * when a stop of this thread would leave those locks held while
+	 * the watchdog's replacement needs them to start. */
+	send_probe(d);
 	return ANAME_OK;
 }
 

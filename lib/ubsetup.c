@@ -41,9 +41,14 @@
  *    (ub_ctx_debugout and finalize call log_file).  A driver stopped
  *    while it holds the lock (a debugger, SIGSTOP, in the middle of a log
  *    line) therefore keeps every new context in the process from being
- *    created until it runs again.  Only the driver thread doing the
- *    creation waits; host calls do not, and the watchdog keeps replacing
- *    the stuck replacement (tests/tsan/tsan_swap.c sees it happen).
+ *    created until it runs again.  The same holds for OpenSSL's
+ *    process-wide locks, which libunbound takes when it builds a
+ *    context's event worker (driver.c does that at start, so a stop
+ *    during a host's first query cannot leave them held; Debian 13's
+ *    OpenSSL made that window visible).  Only the driver thread doing
+ *    the creation waits; host calls do not, and the watchdog keeps
+ *    replacing the stuck replacement (tests/tsan/tsan_swap.c sees it
+ *    happen).
  */
 #include "ubsetup.h"
 
