@@ -161,11 +161,12 @@ struct aname_job *aname__driver_submit(struct aname_driver *d,
 				       const char *qname, uint16_t qtype,
 				       void *arg)
 {
-	struct aname_job *job = calloc(1, sizeof(*job));
+	size_t qlen = strnlen(qname, ANAME_TEXT_MAX - 1);
+	struct aname_job *job = calloc(1, sizeof(*job) + qlen + 1);
 	if (job == NULL) {
 		return NULL;
 	}
-	snprintf(job->qname, sizeof(job->qname), "%s", qname);
+	memcpy(job->qname, qname, qlen); /* calloc wrote the terminator */
 	job->qtype = qtype;
 	job->arg = arg;
 	job->d = d;

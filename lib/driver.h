@@ -54,8 +54,7 @@ enum aname_job_state {
 };
 
 struct aname_job {
-	/* Set at submit, constant afterwards. */
-	char qname[ANAME_TEXT_MAX];
+	/* Set at submit, constant afterwards (qname: the last member). */
 	uint16_t qtype;
 	void *arg; /* the submitter's */
 	/* Written by the driver thread before it posts the job. */
@@ -72,6 +71,8 @@ struct aname_job {
 	struct aname_job *cnext;       /* cancel stack (a job may be in both) */
 	struct aname_job *prev, *next; /* driver thread: in libunbound */
 	struct aname_driver *d;
+	/* Sized to the name (under ANAME_TEXT_MAX), like a fetch's. */
+	char qname[];
 };
 
 /* Start a driver thread and its libunbound context.  With \a create_here

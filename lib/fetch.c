@@ -207,13 +207,14 @@ static struct aname_fetch *start(struct aname_ctx *ctx,
 		*rc = ANAME_ESHED;
 		return NULL;
 	}
-	struct aname_fetch *f = calloc(1, sizeof(*f));
+	size_t qlen = strnlen(qname, ANAME_TEXT_MAX - 1);
+	struct aname_fetch *f = calloc(1, sizeof(*f) + qlen + 1);
 	if (f == NULL) {
 		*rc = ANAME_ENOMEM;
 		return NULL;
 	}
 	f->key = *k;
-	snprintf(f->qname, sizeof(f->qname), "%s", qname);
+	memcpy(f->qname, qname, qlen); /* calloc wrote the terminator */
 	f->ctx = ctx;
 	f->started_ms = now_ms;
 	aname__timer_init(&f->deadline, on_deadline, f);

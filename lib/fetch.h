@@ -44,7 +44,6 @@ struct aname_waiter {
 
 struct aname_fetch {
 	struct aname_cache_key key;
-	char qname[ANAME_TEXT_MAX];
 	struct aname_ctx *ctx;
 	struct aname_job *job;      /* our reference; NULL once handled */
 	struct aname_driver *drv;   /* the driver the job went to */
@@ -61,6 +60,10 @@ struct aname_fetch {
 	size_t n_waiters;
 	void *hlink;
 	struct aname_fetch *prev, *next; /* all fetches, oldest first */
+	/* Sized to the name (under ANAME_TEXT_MAX): a fetch lives as long as
+	 * its resolution, and 1 KiB buffers allocated and freed in bursts
+	 * between long-lived cache entries fragmented the heap. */
+	char qname[];
 };
 
 struct aname_fetches {
