@@ -543,6 +543,13 @@ static void *driver_main(void *arg)
 		 * fails, after which the thread leaves as if stopped. */
 		(void)event_base_dispatch(d->base);
 	} else {
+		/* A context no loop runs would still answer the probe from
+		 * local data, hiding from the watchdog that nothing else is
+		 * ever answered: without the loop, no context either. */
+		if (d->ub != NULL) {
+			aname__ub_delete(d->ub);
+			d->ub = NULL;
+		}
 		run_without_ub(d);
 	}
 	leave(d);
