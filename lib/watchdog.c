@@ -7,9 +7,9 @@
  * \brief Probe the driver, replace it when it stops; see watchdog.h.
  *
  * While fetches are in flight, every interval the driver is asked to
- * resolve the probe record, which libunbound's worker answers from local
- * data in microseconds.  A probe unanswered for longer than the grace
- * period means the driver thread or libunbound's worker has stopped:
+ * resolve the probe record, which libunbound answers from local data in
+ * microseconds, inside the driver thread.  A probe unanswered for longer
+ * than the grace period means the driver thread has stopped:
  * the watchdog starts a new driver (which creates its own libunbound
  * context in its own thread), moves every undelivered job to it, and
  * abandons the old one, whose thread frees it if libunbound ever

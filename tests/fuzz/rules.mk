@@ -107,7 +107,7 @@ TEST_DEPS   += deps/hardening.txt
 TSAN_PROGS = tsan_thread tsan_loop tsan_free tsan_swap
 TSAN_SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
-# freeze.c and util.c: real stalls (tsan_swap stops libunbound's worker).
+# freeze.c and util.c: real stalls (tsan_swap stops the resolver thread, where libunbound runs).
 TSAN_SUPPORT = tests/tsan/tsan_util.c tests/support/freeze.c tests/support/util.c
 $(B)/tsan/tsan_%: tests/tsan/tsan_%.c $(TSAN_SUPPORT) tests/tsan/tsan_util.h $(STLIB)
 	@mkdir -p $(@D)
