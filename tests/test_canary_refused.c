@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,8 +52,28 @@ static ub_server_t *ub_snoop;  /* the same, answering RD=0 from cache */
 static ub_server_t *ub_refuse; /* refuses us altogether */
 static ts_proxy_t *servfail_px;
 
-/* Start unbound -d with \a extra server: lines; ready once it answers a
- * query (any rcode) on its port.  NULL (after saying why) on failure. */
+/* unbound logs this once it has bound its ports.  Without it, an answer
+ * on the port could come from another test's server that got the same
+ * port between ts_free_port() and our unbound's bind (ours then exits),
+ * and the test would later find nobody there. */
+static bool ub_serving(const ub_server_t *u)
+{
+	char path[PATH_MAX], line[512];
+	snprintf(path, sizeof(path), "%s/unbound.log", u->dir);
+	FILE *f = fopen(path, "r");
+	bool found = false;
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL) {
+		found = strstr(line, "start of service") != NULL;
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	return found;
+}
+
+/* Start unbound -d with \a extra server: lines; ready once it says it
+ * serves and answers a query (any rcode) on its port.  NULL (after
+ * saying why) on failure. */
 static ub_server_t *ub_start(const char *extra, const char *zones)
 {
 	if (access(UNBOUND_BIN, X_OK) != 0) {
@@ -107,7 +128,11 @@ static ub_server_t *ub_start(const char *extra, const char *zones)
 		int rc = -1;
 		/* test. is nodefault, so this is answered from local data
 		 * or forwarded: either way an answer. */
-		if (ts_query_ex(u->port, "localhost", 1, 0, 200, NULL) == 0) {
+		if (!ub_serving(u)) {
+			struct timespec ts = {0, 5000000L}; /* polling its log */
+			nanosleep(&ts, NULL);
+		} else if (ts_query_ex(u->port, "localhost", 1, 0, 200, NULL) ==
+			   0) {
 			return u;
 		}
 		if (waitpid(pid, &rc, WNOHANG) == pid) {
