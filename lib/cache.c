@@ -4,146 +4,128 @@
 
 /**
  * \file cache.c
- * \brief The TTL cache: sharded hash tables with per-shard LRU.
+ * \brief The TTL cache: sharded hash tables with per-shard LRU, read
+ * without locks.
  *
  * Keys are (lower-cased wire name, type).  Values are immutable results
- * shared by reference.  A hit takes its shard's spin lock (spin.h: one
- * exchange, a release store), finds the entry in a chain that averages
- * about one entry, sets the entry's "referenced" bit and either bumps the
- * result's reference count (aname__cache_get) or lets the caller copy
- * the records out while the lock pins the entry (aname__cache_hold, for
- * aname_cache_synth_wire).  Nothing is allocated or freed under a shard
- * lock except the rare doubling of a shard's bucket array: a new entry
- * is allocated with the lock dropped, and replaced results and evicted
- * entries are freed after it is.  Sharding keeps the hit path
- * free of any context-wide lock, so lookups from many threads scale (see
- * bench/).  Each entry also remembers the last failure (for backoff,
- * RFC 8767 section 5) and until when a refresh is held off.  What to make
- * of all that is policy.c's business.  Time is always a parameter, so
- * unit tests drive expiry without sleeping.
+ * shared by reference.
+ *
+ * A hit takes no lock and writes no memory another thread uses.  It
+ * enters a read section (ebr.h: a store to the thread's own record),
+ * reads its shard's sequence count, walks a chain that averages about
+ * one entry, copies what the policy needs, and checks that the count did
+ * not move; if it did, a writer was at work and the read is done again
+ * (after a few tries, under the shard's lock).  Entries and results that
+ * a writer unlinks are retired to ebr.c and freed only once no read
+ * section can still see them.  So a reader never sees freed memory, and
+ * never acts on a half-written entry.  The hit counts go into the
+ * reader's record, and the LRU's "referenced" bit is written only when it
+ * was clear.  Hits on many cores therefore scale (bench/, "hit scaling"),
+ * where a per-shard lock made every hit pull the lock's cache line from
+ * the core that took it last.
+ *
+ * Writers (put, fail, the refresh hold) take the shard's spin lock
+ * (spin.h), and bracket their changes with the sequence count.  Nothing is
+ * allocated or freed under a shard lock except the rare doubling of a
+ * shard's bucket table: a new entry and its retirement record are
+ * allocated with the lock dropped, and retired memory goes to ebr.c after
+ * it.  Each entry also remembers the last failure (for backoff, RFC 8767
+ * section 5) and until when a refresh is held off.  What to make of all
+ * that is policy.c's business.  Time is always a parameter, so unit tests
+ * drive expiry without sleeping.
  *
  * Bounds: max_entries is split over the shards so that the shard limits
  * add up to it exactly; inserting into a full shard evicts by
  * second-chance LRU: the tail entry goes unless it was referenced since it
  * last reached the tail, in which case it moves to the head with its bit
  * cleared.  Failure-only entries count too, so a flood of distinct dead
- * targets cannot grow memory.
+ * targets cannot grow memory.  Retired entries wait in ebr.c's limbo, whose
+ * bound ebr.h gives.
  */
 #include "cache.h"
 
+#include "ebr.h"
 #include "spin.h"
 
 #include <stddef.h>
-
 #include <stdlib.h>
 #include <string.h>
 
+/* A field that lock-free readers read is written with STORE (or PUBLISH,
+ * for a pointer to memory the reader then reads) under the shard lock,
+ * and read with LOAD (ACQUIRE).  Writers read such fields plainly: only
+ * the lock holder writes them. */
+#define LOAD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
+#define ACQUIRE(f) __atomic_load_n(&(f), __ATOMIC_ACQUIRE)
+#define STORE(f, v) __atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
+#define PUBLISH(f, v) __atomic_store_n(&(f), (v), __ATOMIC_RELEASE)
+
+/* Writers' fields first, then what a hit reads, contiguous up to the
+ * name, so that a hit touches as few cache lines of the entry as it can. */
 struct entry {
-	struct entry *hnext;
-	struct entry *lprev, *lnext; /* LRU: head is most recent */
-	aname_result_t *res;         /* NULL: failure record only */
+	struct entry *lprev, *lnext; /* LRU: head is most recent; writers only */
+	uint64_t changed_ms;         /* the address set last changed; writers */
+	struct entry *hnext;         /* readers: ACQUIRE */
+	aname_result_t *res;         /* NULL: failure record only; ACQUIRE */
 	uint64_t fail_ms;            /* 0: no recent failure */
-	uint64_t changed_ms;         /* the address set last changed */
 	uint64_t refresh_after_ms;   /* no refresh before this */
 	/* The rest is packed into one word before the name (memory per
 	 * entry is a goal, see bench/): statuses are small negative
 	 * numbers, the count stops at UINT16_MAX (far past the backoff's
 	 * cap), and the low half of the key's hash is all that bucketing
-	 * and the policy's jitter use. */
+	 * and the policy's jitter use.  hash, rrtype, len and name never
+	 * change once the entry is published. */
 	uint32_t hash;               /* low 32 bits of the key's hash */
 	uint16_t fails;              /* consecutive failures */
 	int16_t fail_status;
 	uint16_t rrtype;
 	uint8_t len;
-	bool referenced; /* used since it last reached the LRU tail */
+	bool referenced; /* used since it last reached the LRU tail; atomic */
 	uint8_t name[];  /* the key's folded wire name, len bytes */
 };
 
+/* A shard's buckets and their mask, published together. */
+struct table {
+	size_t mask; /* buckets - 1 */
+	struct entry *slot[]; /* chains through entry.hnext */
+};
+
 struct shard {
-	aname_spin_t lock;
-	struct entry **buckets; /* chains through entry.hnext */
-	size_t mask;            /* buckets - 1 */
+	aname_spin_t lock; /* writers */
+	unsigned seq;      /* odd while a writer changes entries or chains */
+	struct table *table;
+	/* table->mask, for readers: on the shard's line, so a hit does not
+	 * also load the table's first line.  Tables only grow, and the mask
+	 * is published after its table and read before it, so a reader's
+	 * mask is never larger than its table's. */
+	size_t mask;
 	size_t count, max;
 	uint64_t bytes;
 	uint64_t evictions;
 	struct entry *head, *tail;
+	/* Hits counted by readers that had no record (out of memory), under
+	 * the lock; the others are in the readers' records (ebr.h). */
 	uint64_t stats[ANAME_STAT_COUNT_];
 	char pad[64];
 };
 
+/* What one write retires, freed by ebr.c when no reader can see it. */
+struct retired {
+	struct aname_ebr_node node;
+	struct entry *entries; /* evicted, chained through lnext */
+	aname_result_t *res;   /* replaced */
+	struct table *table;   /* replaced by a larger one */
+};
+
+/* The readers' record counters (ebr.h). */
+enum { RC_REQUESTS, RC_MISSES };
+
 struct aname_cache {
 	unsigned n;
 	uint32_t max_stale_s;
+	struct aname_ebr ebr;
 	struct shard shards[];
 };
-
-/* Lower-case 'A'..'Z' in eight bytes at once, leaving every other byte
- * (label lengths are < 64, and bytes >= 0x80) alone. */
-static uint64_t fold8(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ull;
-	const uint64_t high = 0x8080808080808080ull;
-	uint64_t low7 = w & ~high;
-	uint64_t ge_a = low7 + ones * (0x80 - 'A');
-	uint64_t gt_z = low7 + ones * (0x7f - 'Z');
-	uint64_t upper = ge_a & ~gt_z & ~w & high;
-	return w | (upper >> 2);
-}
-
-static uint64_t load8(const uint8_t *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w;
-}
-
-/* Up to seven bytes of a name shorter than eight, little-endian. */
-static uint64_t load_short(const uint8_t *p, size_t n)
-{
-	uint64_t w = 0;
-	for (size_t i = 0; i < n; i++) {
-		w |= (uint64_t)p[i] << (8 * i);
-	}
-	return w;
-}
-
-static uint64_t mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0xff51afd7ed558ccdull;
-	return h ^ (h >> 29);
-}
-
-/* The key hashes eight folded bytes per step (a multiply-xorshift mix):
- * on the hit path this replaced a byte-at-a-time FNV-1a that cost more
- * than the table lookup itself.  A tail shorter than eight bytes is read
- * and written as the overlapping last word, not byte by byte. */
-void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
-		      size_t len, uint16_t rrtype)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)rrtype << 48) ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w = fold8(load8(wire + i));
-		memcpy(key->name + i, &w, 8);
-		h = mix(h, w);
-	}
-	size_t n = len - i;
-	if (n > 0 && len >= 8) {
-		uint64_t w = fold8(load8(wire + len - 8));
-		memcpy(&key->name[len - 8], &w, 8);
-		h = mix(h, w >> (8 * (8 - n)));
-	} else if (n > 0) {
-		uint64_t w = fold8(load_short(wire, n));
-		for (size_t j = 0; j < n; j++) {
-			key->name[j] = (uint8_t)(w >> (8 * j));
-		}
-		h = mix(h, w);
-	}
-	h = (h ^ (h >> 32)) * 0xc4ceb9fe1a85ec53ull;
-	key->len = (uint8_t)len;
-	key->rrtype = rrtype;
-	key->hash = h ^ (h >> 29);
-}
 
 static struct shard *shard_of(struct aname_cache *c,
 			      const struct aname_cache_key *k)
@@ -151,30 +133,6 @@ static struct shard *shard_of(struct aname_cache *c,
 	/* Multiply-shift maps the high half onto 0..n-1 without a divide
 	 * (a division by a run-time n was a tenth of a hit's time). */
 	return &c->shards[((k->hash >> 32) * c->n) >> 32];
-}
-
-/* Names are compared eight bytes at a time (keys are already folded);
- * entries store exactly len bytes, so the tail is the overlapping last
- * word. */
-static bool names_equal(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	if (len < 8) {
-		return load_short(a, len) == load_short(b, len);
-	}
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		if (load8(a + i) != load8(b + i)) {
-			return false;
-		}
-	}
-	return i == len || load8(a + len - 8) == load8(b + len - 8);
-}
-
-bool aname__cache_key_eq(const struct aname_cache_key *a,
-			 const struct aname_cache_key *b)
-{
-	return a->hash == b->hash && a->rrtype == b->rrtype &&
-	       a->len == b->len && names_equal(a->name, b->name, a->len);
 }
 
 struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
@@ -192,19 +150,25 @@ struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
 	if (c == NULL) {
 		return NULL;
 	}
+	if (aname__ebr_init(&c->ebr) != 0) {
+		free(c);
+		return NULL;
+	}
 	c->n = shards;
 	c->max_stale_s = cfg->max_stale_s;
 	for (unsigned i = 0; i < shards; i++) {
 		struct shard *s = &c->shards[i];
 		aname__spin_init(&s->lock);
 		s->max = max_entries / shards + (i < max_entries % shards);
-		s->mask = 15;
-		s->buckets = calloc(s->mask + 1, sizeof(*s->buckets));
-		if (s->buckets == NULL) {
+		s->table = calloc(1, sizeof(struct table) +
+					     16 * sizeof(struct entry *));
+		if (s->table == NULL) {
 			c->n = i + 1;
 			aname__cache_free(c);
 			return NULL;
 		}
+		s->table->mask = 15;
+		s->mask = 15;
 	}
 	return c;
 }
@@ -215,6 +179,16 @@ static size_t entry_bytes(const struct entry *e)
 	       (e->res != NULL ? aname__result_bytes(e->res) : 0);
 }
 
+static void free_entries(struct entry *e)
+{
+	while (e != NULL) {
+		struct entry *next = e->lnext;
+		aname_result_unref(e->res);
+		free(e);
+		e = next;
+	}
+}
+
 void aname__cache_free(struct aname_cache *c)
 {
 	if (c == NULL) {
@@ -222,28 +196,69 @@ void aname__cache_free(struct aname_cache *c)
 	}
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
-		struct entry *e = s->head;
-		while (e != NULL) {
-			struct entry *next = e->lnext;
-			aname_result_unref(e->res);
-			free(e);
-			e = next;
-		}
-		free(s->buckets);
+		free_entries(s->head);
+		free(s->table);
 	}
+	aname__ebr_fini(&c->ebr);
 	free(c);
 }
 
-static bool entry_is(const struct entry *e, const struct aname_cache_key *k)
+/* ------------------------------------------------------------ retiring */
+
+static void free_retired(struct aname_ebr_node *node)
 {
-	return e->hash == (uint32_t)k->hash && e->rrtype == k->rrtype &&
-	       e->len == k->len && names_equal(e->name, k->name, k->len);
+	struct retired *r = (struct retired *)(void *)node;
+	free_entries(r->entries);
+	aname_result_unref(r->res);
+	free(r->table);
+	free(r);
 }
 
-static struct entry *find(struct shard *s, const struct aname_cache_key *k)
+/* With no shard lock held. */
+static void retire(struct aname_cache *c, struct retired *r)
 {
-	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
-	     e = e->hnext) {
+	if (r->entries == NULL && r->res == NULL && r->table == NULL) {
+		free(r); /* never seen by a reader */
+		return;
+	}
+	aname__ebr_retire(&c->ebr, &r->node, free_retired);
+}
+
+/* ------------------------------------------------------------ writers */
+
+/* A write section: the shard lock, and the sequence count odd for as long
+ * as entries or chains may be half changed. */
+static void lock_shard(struct shard *s)
+{
+	aname__spin_lock(&s->lock);
+	STORE(s->seq, s->seq + 1);
+	/* The odd count is seen before any change that follows. */
+	atomic_thread_fence(memory_order_release);
+}
+
+static void unlock_shard(struct shard *s)
+{
+	PUBLISH(s->seq, s->seq + 1);
+	aname__spin_unlock(&s->lock);
+}
+
+/* The fixed fields are read one by one (LOAD): read together, as a
+ * compiler may, they would share a word with "referenced", which readers
+ * write. */
+static inline __attribute__((always_inline)) bool
+entry_is(const struct entry *e, const struct aname_cache_key *k)
+{
+	return LOAD(e->hash) == (uint32_t)k->hash &&
+	       LOAD(e->rrtype) == k->rrtype && LOAD(e->len) == k->len &&
+	       aname__names_equal(e->name, k->name, k->len);
+}
+
+/* Under the shard lock. */
+static struct entry *find_locked(struct shard *s,
+				 const struct aname_cache_key *k)
+{
+	for (struct entry *e = s->table->slot[k->hash & s->table->mask];
+	     e != NULL; e = e->hnext) {
 		if (entry_is(e, k)) {
 			return e;
 		}
@@ -279,41 +294,32 @@ static void lru_push_front(struct shard *s, struct entry *e)
 	}
 }
 
-/* Second-chance LRU (CLOCK): a hit only marks the entry, so the hit path
- * writes one byte of its own entry instead of relinking neighbours; the
- * eviction scan gives marked entries another round. */
-static void touch(struct shard *s, struct entry *e)
+/* Second-chance LRU (CLOCK): a hit only marks the entry, and only if the
+ * mark is clear, so a hit on a marked entry writes nothing at all; the
+ * eviction scan gives marked entries another round.  Marking races with
+ * the scan's clearing: either way the entry is kept one round or not,
+ * which is all the approximation promises. */
+static void touch(struct entry *e)
 {
-	(void)s;
-	if (!e->referenced) {
-		e->referenced = true;
+	if (!LOAD(e->referenced)) {
+		STORE(e->referenced, true);
 	}
 }
 
-static void remove_entry(struct shard *s, struct entry *e,
-			 struct entry **dead)
+/* Unlink \a e (under a write section) into r->entries: readers may still
+ * be walking through it, so it is freed only by ebr.c. */
+static void remove_entry(struct shard *s, struct entry *e, struct retired *r)
 {
-	struct entry **pp = &s->buckets[e->hash & s->mask];
+	struct entry **pp = &s->table->slot[e->hash & s->table->mask];
 	while (*pp != e) {
 		pp = &(*pp)->hnext;
 	}
-	*pp = e->hnext;
+	PUBLISH(*pp, e->hnext);
 	lru_unlink(s, e);
 	s->count--;
 	s->bytes -= entry_bytes(e);
-	/* Freed by the caller once the shard is unlocked (free_dead()). */
-	e->lnext = *dead;
-	*dead = e;
-}
-
-static void free_dead(struct entry *dead)
-{
-	while (dead != NULL) {
-		struct entry *next = dead->lnext;
-		aname_result_unref(dead->res);
-		free(dead);
-		dead = next;
-	}
+	e->lnext = r->entries;
+	r->entries = e;
 }
 
 static struct entry *entry_new(const struct aname_cache_key *k)
@@ -321,97 +327,171 @@ static struct entry *entry_new(const struct aname_cache_key *k)
 	return calloc(1, sizeof(struct entry) + k->len);
 }
 
-/* Chains stay at about one entry: a hit usually touches one entry. */
-static void grow(struct shard *s)
+/* Chains stay at about one entry: a hit usually touches one entry.  The
+ * entries move to a table twice the size; a reader walking the old one
+ * meanwhile may stray into a new chain, which the sequence count tells
+ * it.  Every chain stays acyclic throughout: a moved entry points only to
+ * entries moved before it. */
+static void grow(struct shard *s, struct retired *r)
 {
-	size_t nmask = s->mask * 2 + 1;
-	struct entry **nb = calloc(nmask + 1, sizeof(*nb));
-	if (nb == NULL) {
+	struct table *old = s->table;
+	size_t nmask = old->mask * 2 + 1;
+	if (r->table != NULL) {
+		return; /* once per write section: the old one waits for it */
+	}
+	struct table *nt =
+		calloc(1, sizeof(*nt) + (nmask + 1) * sizeof(nt->slot[0]));
+	if (nt == NULL) {
 		return; /* keep working with longer chains */
 	}
-	for (size_t i = 0; i <= s->mask; i++) {
-		struct entry *e = s->buckets[i];
+	nt->mask = nmask;
+	for (size_t i = 0; i <= old->mask; i++) {
+		struct entry *e = old->slot[i];
 		while (e != NULL) {
 			struct entry *next = e->hnext;
-			e->hnext = nb[e->hash & nmask];
-			nb[e->hash & nmask] = e;
+			PUBLISH(e->hnext, nt->slot[e->hash & nmask]);
+			nt->slot[e->hash & nmask] = e;
 			e = next;
 		}
 	}
-	free(s->buckets);
-	s->buckets = nb;
-	s->mask = nmask;
+	PUBLISH(s->table, nt);
+	PUBLISH(s->mask, nmask);
+	r->table = old;
 }
 
 /* Find or create the entry for \a k; evicts the LRU entry when full.
  * \a spare is a blank entry allocated before the lock was taken: used, or
- * added to *dead to be freed after it, like every evicted entry. */
+ * left in *unused for the caller to free. */
 static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
-			    struct entry *spare, struct entry **dead)
+			    struct entry *spare, struct entry **unused,
+			    struct retired *r)
 {
-	struct entry *e = find(s, k);
+	struct entry *e = find_locked(s, k);
 	if (e != NULL) {
-		spare->lnext = *dead;
-		*dead = spare;
+		*unused = spare;
 		return e;
 	}
 	while (s->count >= s->max && s->tail != NULL) {
 		struct entry *victim = s->tail;
-		if (victim->referenced) {
-			victim->referenced = false;
+		if (LOAD(victim->referenced)) {
+			STORE(victim->referenced, false);
 			lru_unlink(s, victim);
 			lru_push_front(s, victim);
 			continue;
 		}
-		remove_entry(s, victim, dead);
+		remove_entry(s, victim, r);
 		s->evictions++;
 	}
 	e = spare;
-	/* The key is stored truncated to its length. */
+	/* The key is stored truncated to its length, before the entry is
+	 * published: readers compare it without synchronisation. */
 	e->len = k->len;
 	e->rrtype = k->rrtype;
 	e->hash = (uint32_t)k->hash;
 	memcpy(e->name, k->name, k->len);
-	e->hnext = s->buckets[k->hash & s->mask];
-	s->buckets[k->hash & s->mask] = e;
+	struct entry **slot = &s->table->slot[k->hash & s->table->mask];
+	e->hnext = *slot;
+	PUBLISH(*slot, e);
 	lru_push_front(s, e);
 	s->count++;
 	s->bytes += entry_bytes(e);
-	if (s->count > s->mask + 1) {
-		grow(s);
+	if (s->count > s->table->mask + 1) {
+		grow(s, r);
 	}
 	return e;
 }
 
-/* Lock k's shard and return its entry, created if need be (NULL: out of
- * memory, shard still locked).  The common case, an entry that exists
- * (every refresh), allocates nothing; a new one is allocated with the
- * lock dropped, then looked for again. */
+/* Open a write section on k's shard and return its entry, created if need
+ * be (NULL: out of memory, section still open).  The common case, an
+ * entry that exists (every refresh), allocates nothing; a new one is
+ * allocated with the lock dropped, then looked for again. */
 static struct entry *lock_entry(struct shard *s,
 				const struct aname_cache_key *k,
-				struct entry **dead)
+				struct retired *r, struct entry **unused)
 {
-	aname__spin_lock(&s->lock);
-	struct entry *e = find(s, k);
+	lock_shard(s);
+	struct entry *e = find_locked(s, k);
 	if (e != NULL) {
 		return e;
 	}
-	aname__spin_unlock(&s->lock);
+	unlock_shard(s);
 	struct entry *spare = entry_new(k);
-	aname__spin_lock(&s->lock);
-	return spare != NULL ? upsert(s, k, spare, dead) : find(s, k);
+	lock_shard(s);
+	return spare != NULL ? upsert(s, k, spare, unused, r)
+			     : find_locked(s, k);
 }
 
-/* Under the shard lock: fill \a out as aname__cache_get() documents, but
- * with out->res borrowed (no reference taken). */
-static inline __attribute__((always_inline)) void
-view_locked(struct aname_cache *c, struct shard *s,
-	    const struct aname_cache_key *k, uint64_t now_ms, bool want_stale,
-	    struct aname_cache_view *out)
+/* ------------------------------------------------------------ readers */
+
+/* Walks past this many entries in one chain mean a writer relinked it
+ * under us (chains average about one): read again. */
+#define READ_HOPS_MAX 64
+/* Lock-free attempts before reading under the lock: only a writer busy on
+ * the same shard every time makes them fail. */
+#define READ_TRIES 8
+
+/* Fill \a out as aname__cache_get() documents, with out->res borrowed.
+ * In a read section \a r; false when writers kept the shard changing. */
+static inline __attribute__((always_inline)) bool
+view_lockfree(struct aname_cache *c, struct shard *s,
+	      const struct aname_cache_key *k, uint64_t now_ms,
+	      bool want_stale, struct aname_ebr_reader *r,
+	      struct aname_cache_view *out)
+{
+	for (unsigned tries = 0; tries < READ_TRIES; tries++) {
+		unsigned seq = ACQUIRE(s->seq);
+		if (seq & 1) {
+			ANAME_CPU_RELAX();
+			continue;
+		}
+		size_t mask = ACQUIRE(s->mask);
+		const struct table *t = ACQUIRE(s->table);
+		struct entry *e = ACQUIRE(t->slot[k->hash & mask]);
+		unsigned hops = 0;
+		while (e != NULL && !entry_is(e, k) && hops++ < READ_HOPS_MAX) {
+			e = ACQUIRE(e->hnext);
+		}
+		aname_result_t *res = NULL;
+		*out = (struct aname_cache_view){ .key_hash = k->hash };
+		if (e != NULL) {
+			out->fail_ms = LOAD(e->fail_ms);
+			out->fail_status = LOAD(e->fail_status);
+			out->fails = LOAD(e->fails);
+			out->refresh_hold_ms = LOAD(e->refresh_after_ms);
+			res = ACQUIRE(e->res);
+		}
+		/* The reads above before the second look at the count. */
+		atomic_thread_fence(memory_order_acquire);
+		if (LOAD(s->seq) != seq || hops > READ_HOPS_MAX) {
+			continue;
+		}
+		/* Fresh hits are requests less misses: one count per hit. */
+		aname__ebr_count(r, RC_REQUESTS);
+		if (res != NULL && !aname__result_expired(res, now_ms)) {
+			out->fresh = true;
+			out->res = res;
+			touch(e);
+			return true;
+		}
+		aname__ebr_count(r, RC_MISSES);
+		if (res != NULL && want_stale && c->max_stale_s > 0 &&
+		    now_ms < res->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
+			out->res = res;
+			touch(e);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The same under the shard lock (counted in the shard). */
+static void view_locked(struct aname_cache *c, struct shard *s,
+			const struct aname_cache_key *k, uint64_t now_ms,
+			bool want_stale, struct aname_cache_view *out)
 {
 	*out = (struct aname_cache_view){ .key_hash = k->hash };
 	s->stats[ANAME_STAT_REQUESTS]++;
-	struct entry *e = find(s, k);
+	struct entry *e = find_locked(s, k);
 	if (e == NULL) {
 		s->stats[ANAME_STAT_MISSES]++;
 		return;
@@ -420,31 +500,20 @@ view_locked(struct aname_cache *c, struct shard *s,
 	out->fail_status = e->fail_status;
 	out->fails = e->fails;
 	out->refresh_hold_ms = e->refresh_after_ms;
-	aname_result_t *r = e->res;
-	if (r != NULL && !aname__result_expired(r, now_ms)) {
+	aname_result_t *res = e->res;
+	if (res != NULL && !aname__result_expired(res, now_ms)) {
 		out->fresh = true;
-		out->res = r;
+		out->res = res;
 		s->stats[ANAME_STAT_HITS_FRESH]++;
-		touch(s, e);
+		touch(e);
 		return;
 	}
 	s->stats[ANAME_STAT_MISSES]++;
-	if (r != NULL && want_stale && c->max_stale_s > 0 &&
-	    now_ms < r->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
-		out->res = r;
-		touch(s, e);
+	if (res != NULL && want_stale && c->max_stale_s > 0 &&
+	    now_ms < res->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
+		out->res = res;
+		touch(e);
 	}
-}
-
-void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
-		      uint64_t now_ms, bool want_stale,
-		      struct aname_cache_view *out)
-{
-	struct shard *s = shard_of(c, k);
-	aname__spin_lock(&s->lock);
-	view_locked(c, s, k, now_ms, want_stale, out);
-	out->res = aname_result_ref(out->res);
-	aname__spin_unlock(&s->lock);
 }
 
 struct aname_cache_hold aname__cache_hold(struct aname_cache *c,
@@ -453,18 +522,29 @@ struct aname_cache_hold aname__cache_hold(struct aname_cache *c,
 					  struct aname_cache_view *out)
 {
 	struct shard *s = shard_of(c, k);
+	struct aname_ebr_reader *r = aname__ebr_reader(&c->ebr);
+	if (__builtin_expect(r != NULL, 1)) {
+		aname__ebr_enter(&c->ebr, r);
+		if (view_lockfree(c, s, k, now_ms, want_stale, r, out)) {
+			return (struct aname_cache_hold){ r, NULL };
+		}
+		aname__ebr_exit(r);
+	}
 	aname__spin_lock(&s->lock);
 	view_locked(c, s, k, now_ms, want_stale, out);
-	return (struct aname_cache_hold){ s };
+	return (struct aname_cache_hold){ NULL, &s->lock };
 }
 
-void aname__cache_release(struct aname_cache_hold h, bool keep,
-			  struct aname_cache_view *v)
+void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
+		      uint64_t now_ms, bool want_stale,
+		      struct aname_cache_view *out)
 {
-	struct shard *s = h.shard;
-	v->res = keep ? aname_result_ref(v->res) : NULL;
-	aname__spin_unlock(&s->lock);
+	struct aname_cache_hold h =
+		aname__cache_hold(c, k, now_ms, want_stale, out);
+	aname__cache_release(h, true, out);
 }
+
+/* ------------------------------------------------------------ updates */
 
 static bool same_addresses(aname_result_t *a, aname_result_t *b)
 {
@@ -478,33 +558,39 @@ int aname__cache_put(struct aname_cache *c, const struct aname_cache_key *k,
 		     aname_result_t *res, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	struct entry *dead = NULL;
-	struct entry *e = lock_entry(s, k, &dead);
+	struct retired *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		return ANAME_ENOMEM;
+	}
+	struct entry *unused = NULL;
+	struct entry *e = lock_entry(s, k, r, &unused);
 	if (e == NULL) {
-		aname__spin_unlock(&s->lock);
-		free_dead(dead);
+		unlock_shard(s);
+		retire(c, r);
 		return ANAME_ENOMEM;
 	}
 	aname_result_t *old = e->res;
 	/* A refresh that did not extend the entry came from libunbound's
 	 * copy (see ubsetup.c): try again shortly, not on every lookup. */
-	e->refresh_after_ms = 0;
-	if (e->res != NULL && e->res->status == ANAME_OK &&
-	    res->expire_ms <= e->res->expire_ms + 1000u) {
-		e->refresh_after_ms = now_ms + ANAME_REFRESH_RETRY_MS;
+	uint64_t hold = 0;
+	if (old != NULL && old->status == ANAME_OK &&
+	    res->expire_ms <= old->expire_ms + 1000u) {
+		hold = now_ms + ANAME_REFRESH_RETRY_MS;
 	}
+	STORE(e->refresh_after_ms, hold);
 	s->bytes -= entry_bytes(e);
-	if (e->res == NULL || !same_addresses(e->res, res)) {
+	if (old == NULL || !same_addresses(old, res)) {
 		e->changed_ms = now_ms != 0 ? now_ms : 1;
 	}
-	e->res = aname_result_ref(res);
-	e->fail_ms = 0;
-	e->fails = 0;
-	e->fail_status = ANAME_OK;
+	PUBLISH(e->res, aname_result_ref(res));
+	STORE(e->fail_ms, 0);
+	STORE(e->fails, 0);
+	STORE(e->fail_status, (int16_t)ANAME_OK);
 	s->bytes += entry_bytes(e);
-	aname__spin_unlock(&s->lock);
-	aname_result_unref(old);
-	free_dead(dead);
+	unlock_shard(s);
+	free(unused);
+	r->res = old; /* readers may still be copying from it */
+	retire(c, r);
 	return ANAME_OK;
 }
 
@@ -512,18 +598,23 @@ int aname__cache_fail(struct aname_cache *c, const struct aname_cache_key *k,
 		      int status, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, k);
-	struct entry *dead = NULL;
-	struct entry *e = lock_entry(s, k, &dead);
-	if (e != NULL) {
-		e->fail_ms = now_ms != 0 ? now_ms : 1;
-		if (e->fails < UINT16_MAX) {
-			e->fails++;
-		}
-		e->fail_status = (int16_t)status;
-		e->refresh_after_ms = 0;
+	struct retired *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		return ANAME_ENOMEM;
 	}
-	aname__spin_unlock(&s->lock);
-	free_dead(dead);
+	struct entry *unused = NULL;
+	struct entry *e = lock_entry(s, k, r, &unused);
+	if (e != NULL) {
+		STORE(e->fail_ms, now_ms != 0 ? now_ms : 1);
+		if (e->fails < UINT16_MAX) {
+			STORE(e->fails, (uint16_t)(e->fails + 1));
+		}
+		STORE(e->fail_status, (int16_t)status);
+		STORE(e->refresh_after_ms, 0);
+	}
+	unlock_shard(s);
+	free(unused);
+	retire(c, r);
 	return e != NULL ? ANAME_OK : ANAME_ENOMEM;
 }
 
@@ -532,13 +623,15 @@ void aname__cache_hold_refresh(struct aname_cache *c,
 			       uint64_t until_ms)
 {
 	struct shard *s = shard_of(c, k);
-	aname__spin_lock(&s->lock);
-	struct entry *e = find(s, k);
+	lock_shard(s);
+	struct entry *e = find_locked(s, k);
 	if (e != NULL) {
-		e->refresh_after_ms = until_ms;
+		STORE(e->refresh_after_ms, until_ms);
 	}
-	aname__spin_unlock(&s->lock);
+	unlock_shard(s);
 }
+
+/* ------------------------------------------------------------ walks */
 
 int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		      void *arg)
@@ -613,7 +706,8 @@ void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 		struct shard *s = &c->shards[i];
 		aname__spin_lock(&s->lock);
 		n += s->count;
-		b += s->bytes + (s->mask + 1) * sizeof(*s->buckets);
+		b += s->bytes + sizeof(struct table) +
+		     (s->table->mask + 1) * sizeof(s->table->slot[0]);
 		ev += s->evictions;
 		aname__spin_unlock(&s->lock);
 	}
@@ -631,5 +725,20 @@ uint64_t aname__cache_stat(struct aname_cache *c, int stat)
 		sum += s->stats[stat];
 		aname__spin_unlock(&s->lock);
 	}
-	return sum;
+	switch (stat) {
+	case ANAME_STAT_REQUESTS:
+		return sum + aname__ebr_sum(&c->ebr, RC_REQUESTS);
+	case ANAME_STAT_HITS_FRESH:
+		return sum + aname__ebr_sum(&c->ebr, RC_REQUESTS) -
+		       aname__ebr_sum(&c->ebr, RC_MISSES);
+	case ANAME_STAT_MISSES:
+		return sum + aname__ebr_sum(&c->ebr, RC_MISSES);
+	default:
+		return sum;
+	}
+}
+
+size_t aname__cache_collect(struct aname_cache *c)
+{
+	return aname__ebr_collect(&c->ebr);
 }

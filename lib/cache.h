@@ -8,33 +8,23 @@
  *
  * It keeps, per (target, type), the last answer and the last failure,
  * and reports them; every decision about what to do with them (fresh,
- * refresh-ahead, stale, backoff, ...) is policy.c's.  Thread-safe: each
- * shard has its own lock, and no other lock is ever taken inside.
+ * refresh-ahead, stale, backoff, ...) is policy.c's.  Thread-safe: reads
+ * take no lock (ebr.h); each shard has its own lock for writers, and no
+ * other lock is ever taken inside.
  */
 #ifndef ANAME_CACHE_H
 #define ANAME_CACHE_H
 
 #include "aname_private.h"
+#include "cachekey.h"
+#include "ebr.h"
 #include "result.h"
+#include "spin.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct aname_cache;
-struct shard;
-
-/* name[] is last so that cache entries can store it truncated. */
-struct aname_cache_key {
-	uint64_t hash;
-	uint16_t rrtype;
-	uint8_t len;
-	uint8_t name[ANAME_NAME_MAX]; /* lower-case wire */
-};
-
-void aname__cache_key(struct aname_cache_key *key, const uint8_t *wire,
-		      size_t len, uint16_t rrtype);
-bool aname__cache_key_eq(const struct aname_cache_key *a,
-			 const struct aname_cache_key *b);
 
 struct aname_cache_config {
 	size_t max_entries;
@@ -63,20 +53,31 @@ void aname__cache_get(struct aname_cache *c, const struct aname_cache_key *k,
 		      struct aname_cache_view *out);
 /* aname__cache_get() without taking a reference, for the hit path of
  * aname_cache_synth_wire(): it writes the answer while the entry is
- * pinned by its shard lock, so no reference count moves.  hold() returns
- * with the lock held and out->res borrowed; the caller only reads *out
- * and copies from out->res (no locks, no calls out, no allocation), then
- * calls release().  With keep, release() turns out->res into a new
+ * pinned, so no reference count moves.  hold() returns inside a read
+ * section (or, if the shard kept changing, with the shard's lock held),
+ * with out->res borrowed; the caller only reads *out and copies from
+ * out->res (no locks, no calls out, no allocation, no other cache call),
+ * then calls release().  With keep, release() turns out->res into a new
  * reference; without, it sets out->res to NULL. */
 struct aname_cache_hold {
-	struct shard *shard;
+	struct aname_ebr_reader *reader; /* NULL: the shard lock is held */
+	aname_spin_t *lock;
 };
 struct aname_cache_hold aname__cache_hold(struct aname_cache *c,
 					  const struct aname_cache_key *k,
 					  uint64_t now_ms, bool want_stale,
 					  struct aname_cache_view *out);
-void aname__cache_release(struct aname_cache_hold h, bool keep,
-			  struct aname_cache_view *v);
+/* Inline: on every hit. */
+static inline void aname__cache_release(struct aname_cache_hold h, bool keep,
+					struct aname_cache_view *v)
+{
+	v->res = keep ? aname_result_ref(v->res) : NULL;
+	if (h.reader != NULL) {
+		aname__ebr_exit(h.reader);
+	} else {
+		aname__spin_unlock(h.lock);
+	}
+}
 /* Store an answer (adds its own reference).  An answer that does not
  * extend the entry's life holds the next refresh off for
  * ANAME_REFRESH_RETRY_MS: it was libunbound's cached copy. */
@@ -125,7 +126,12 @@ void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
 		       void *arg);
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions);
-/* Per-shard hit statistics, summed. */
+/* Hit statistics (REQUESTS, HITS_FRESH, MISSES), summed over shards and
+ * readers. */
 uint64_t aname__cache_stat(struct aname_cache *c, int stat);
+/* Free what writers retired, as far as no reader holds it (ebr.h);
+ * returns how many retirements still wait.  For tests and for freeing
+ * early: retired memory is also freed as writes go on. */
+size_t aname__cache_collect(struct aname_cache *c);
 
 #endif /* ANAME_CACHE_H */

@@ -7,14 +7,14 @@
  * \brief aname_cache_lookup(), aname_cache_lookup_wire() and
  * aname_cache_synth_wire(): the synchronous host's non-blocking path.
  *
- * A fresh hit takes one cache shard lock and nothing else.  Only when
+ * A fresh hit takes no lock at all (cache.c reads lock-free, ebr.h).  Only when
  * policy.c wants an upstream query (a miss, refresh-ahead, stale data)
  * does a lookup with ANAME_LOOKUP_FETCH take the context lock, ask
  * policy.c again with the fetch table in view, and start or join a
  * background fetch; the answer is for later lookups.
  *
  * aname_cache_synth_wire() is the same lookup with the synthesis done
- * while the shard lock pins the entry: one clock reading for both, and
+ * while the read section pins the entry: one clock reading for both, and
  * no reference count to raise and drop (two atomic read-modify-writes
  * that, with the second clock reading, are most of what the two-call
  * path costs more; BENCHMARKS.md section 1 has both).
@@ -186,7 +186,7 @@ int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
 					 aname__watchdog_recovered(ctx) };
 	struct aname_cache_hold h = aname__cache_hold(
 		ctx->cache, &k, now, (flags & ANAME_LOOKUP_STALE) != 0, &v);
-	/* Under the shard lock: decide, and copy the records out. */
+	/* Inside the read section (or the shard lock): decide, and copy the records out. */
 	enum aname_action act = aname__policy_decide(&ctx->policy, &v, &in,
 						     now);
 	if (v.res != NULL) {

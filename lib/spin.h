@@ -4,9 +4,10 @@
 
 /**
  * \file spin.h
- * \brief A test-and-test-and-set lock for the cache shards.
+ * \brief A test-and-test-and-set lock for the cache shards' writers (hits
+ * read without it: ebr.h), and for hits when a shard keeps changing.
  *
- * A cache hit holds its shard for a few dozen instructions: a pthread
+ * A holder keeps its shard for a few dozen instructions: a pthread
  * mutex there cost two atomic read-modify-writes and two library calls,
  * about a fifth of the hit.  This lock is one exchange to take and a
  * plain release store to drop.  Holders never block or call out while

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
+#include <endian.h>
 #include <string.h>
 
 static bool valid_type(uint16_t t)
@@ -59,20 +60,6 @@ uint32_t aname_synth_ttl(const aname_result_t *res, uint16_t rrtype,
 	return ttl;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* The per-type result holding \a type's addresses, or NULL. */
 static const aname_result_t *addresses_of(const aname_result_t *res,
 					  uint16_t type)
@@ -103,21 +90,32 @@ static void copy_name(uint8_t *dst, const uint8_t *src, size_t n)
 	memcpy(dst + n - 8, src + n - 8, 8);
 }
 
+/* The ten octets after an RR's owner: type, class IN, TTL and RDLENGTH,
+ * in network order.  Built once per RRset, written with two stores. */
+struct rr_fixed {
+	uint64_t type_class_ttl; /* as the first 8 octets lie in memory */
+	uint16_t rdlength;
+};
+
+static inline struct rr_fixed rr_fixed(uint16_t type, uint32_t ttl)
+{
+	uint64_t host = (uint64_t)type << 48 | (uint64_t)1 /* IN */ << 32 | ttl;
+	uint16_t rdlen = type == ANAME_RRTYPE_A ? 4 : 16;
+	return (struct rr_fixed){ htobe64(host), htobe16(rdlen) };
+}
+
 /* One address into the RR at p; fixed-size copies, not a libc call. */
 static inline __attribute__((always_inline)) void
 put_rr(uint8_t *p, const uint8_t *owner, size_t owner_len,
-		   uint16_t type, uint32_t ttl, const uint8_t *addr)
+       struct rr_fixed fixed, size_t alen, const uint8_t *addr)
 {
 	copy_name(p, owner, owner_len);
 	p += owner_len;
-	put16(p, type);
-	put16(p + 2, 1 /* IN */);
-	put32(p + 4, ttl);
-	if (type == ANAME_RRTYPE_A) {
-		put16(p + 8, 4);
+	memcpy(p, &fixed.type_class_ttl, 8);
+	memcpy(p + 8, &fixed.rdlength, 2);
+	if (alen == 4) {
 		memcpy(p + 10, addr, 4);
 	} else {
-		put16(p + 8, 16);
 		memcpy(p + 10, addr, 16);
 	}
 }
@@ -139,8 +137,9 @@ static int synth_one(const aname_result_t *res, uint16_t type,
 	if (buflen < res->count * rrlen) {
 		return ANAME_ENOSPC;
 	}
+	struct rr_fixed fixed = rr_fixed(type, ttl);
 	for (size_t i = 0; i < res->count; i++) {
-		put_rr(buf + i * rrlen, owner, owner_len, type, ttl,
+		put_rr(buf + i * rrlen, owner, owner_len, fixed, alen,
 		       res->data + i * alen);
 	}
 	*written = res->count * rrlen;
@@ -177,8 +176,9 @@ synth_general(const aname_result_t *res, uint16_t rrtype,
 		if (buflen - pos < set->count * rrlen) {
 			return ANAME_ENOSPC;
 		}
+		struct rr_fixed fixed = rr_fixed(types[t], ttl);
 		for (size_t i = 0; i < set->count; i++) {
-			put_rr(buf + pos, owner, owner_len, types[t], ttl,
+			put_rr(buf + pos, owner, owner_len, fixed, alen,
 			       set->data + i * alen);
 			pos += rrlen;
 			rrs++;

@@ -104,14 +104,17 @@ TEST_DEPS   += deps/hardening.txt
 # Standalone programs (no Criterion: it cannot start under TSan here,
 # Criterion issue #274) against the library compiled with -fsanitize=thread
 # into build-tsan/ (the same objects "make check-tsan" builds).
-TSAN_PROGS = tsan_thread tsan_loop tsan_free tsan_swap
+TSAN_PROGS = tsan_thread tsan_loop tsan_free tsan_swap tsan_cache
 TSAN_SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
-# freeze.c and util.c: real stalls (tsan_swap stops the resolver thread, where libunbound runs).
-TSAN_SUPPORT = tests/tsan/tsan_util.c tests/support/freeze.c tests/support/util.c
+# freeze.c and util.c: real stalls (tsan_swap stops the resolver thread, where libunbound runs);
+# cachestress.c: lock-free cache readers against a writer (tsan_cache, which
+# reads lib/'s private headers).
+TSAN_SUPPORT = tests/tsan/tsan_util.c tests/support/freeze.c tests/support/util.c \
+	tests/support/cachestress.c
 $(B)/tsan/tsan_%: tests/tsan/tsan_%.c $(TSAN_SUPPORT) tests/tsan/tsan_util.h $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Itests -Itests/tsan $(WARN) -pthread $(CFLAGS) \
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests -Itests/tsan $(WARN) -pthread $(CFLAGS) \
 	    -o $@ $< $(TSAN_SUPPORT) $(STLIB) $(LDFLAGS) $(DEP_LIBS)
 
 .PHONY: check-tsan-programs

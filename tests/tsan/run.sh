@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$here/suppressions.txt ${TSAN_OPTIONS:-}"
 pass=0
 fail=0
-for p in tsan_thread tsan_loop tsan_free tsan_swap; do
+for p in tsan_thread tsan_loop tsan_free tsan_swap tsan_cache; do
 	start=$(date +%s)
 	if "$dir/$p"; then
 		pass=$((pass + 1))
