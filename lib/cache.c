@@ -84,27 +84,21 @@ struct entry {
 	uint8_t name[];  /* the key's folded wire name, len bytes */
 };
 
-/* A shard's buckets and their mask, published together. */
-struct table {
-	size_t mask; /* buckets - 1 */
-	struct entry *slot[]; /* chains through entry.hnext */
-};
-
 struct shard {
 	aname_spin_t lock; /* writers */
 	unsigned seq;      /* odd while a writer changes entries or chains */
-	struct table *table;
-	/* table->mask, for readers: on the shard's line, so a hit does not
-	 * also load the table's first line.  Tables only grow, and the mask
-	 * is published after its table and read before it, so a reader's
-	 * mask is never larger than its table's. */
-	size_t mask;
+	/* Chains through entry.hnext.  The array only grows, and the mask is
+	 * published after its array and read before it, so a reader's mask
+	 * never exceeds its array. */
+	struct entry **buckets;
+	size_t mask; /* buckets - 1 */
 	size_t count, max;
 	uint64_t bytes;
 	uint64_t evictions;
 	struct entry *head, *tail;
-	/* Hits counted by readers that had no record (out of memory), under
-	 * the lock; the others are in the readers' records (ebr.h). */
+	/* REQUESTS and MISSES of lookups made under the lock (out of memory
+	 * for a reader's record, or a shard that kept changing); lock-free
+	 * ones count in the readers' records (ebr.h). */
 	uint64_t stats[ANAME_STAT_COUNT_];
 	char pad[64];
 };
@@ -114,7 +108,7 @@ struct retired {
 	struct aname_ebr_node node;
 	struct entry *entries; /* evicted, chained through lnext */
 	aname_result_t *res;   /* replaced */
-	struct table *table;   /* replaced by a larger one */
+	struct entry **buckets; /* replaced by a larger array */
 };
 
 /* The readers' record counters (ebr.h). */
@@ -160,15 +154,13 @@ struct aname_cache *aname__cache_new(const struct aname_cache_config *cfg)
 		struct shard *s = &c->shards[i];
 		aname__spin_init(&s->lock);
 		s->max = max_entries / shards + (i < max_entries % shards);
-		s->table = calloc(1, sizeof(struct table) +
-					     16 * sizeof(struct entry *));
-		if (s->table == NULL) {
+		s->mask = 15;
+		s->buckets = calloc(s->mask + 1, sizeof(*s->buckets));
+		if (s->buckets == NULL) {
 			c->n = i + 1;
 			aname__cache_free(c);
 			return NULL;
 		}
-		s->table->mask = 15;
-		s->mask = 15;
 	}
 	return c;
 }
@@ -197,7 +189,7 @@ void aname__cache_free(struct aname_cache *c)
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
 		free_entries(s->head);
-		free(s->table);
+		free(s->buckets);
 	}
 	aname__ebr_fini(&c->ebr);
 	free(c);
@@ -210,14 +202,14 @@ static void free_retired(struct aname_ebr_node *node)
 	struct retired *r = (struct retired *)(void *)node;
 	free_entries(r->entries);
 	aname_result_unref(r->res);
-	free(r->table);
+	free(r->buckets);
 	free(r);
 }
 
 /* With no shard lock held. */
 static void retire(struct aname_cache *c, struct retired *r)
 {
-	if (r->entries == NULL && r->res == NULL && r->table == NULL) {
+	if (r->entries == NULL && r->res == NULL && r->buckets == NULL) {
 		free(r); /* never seen by a reader */
 		return;
 	}
@@ -257,8 +249,8 @@ entry_is(const struct entry *e, const struct aname_cache_key *k)
 static struct entry *find_locked(struct shard *s,
 				 const struct aname_cache_key *k)
 {
-	for (struct entry *e = s->table->slot[k->hash & s->table->mask];
-	     e != NULL; e = e->hnext) {
+	for (struct entry *e = s->buckets[k->hash & s->mask]; e != NULL;
+	     e = e->hnext) {
 		if (entry_is(e, k)) {
 			return e;
 		}
@@ -310,7 +302,7 @@ static void touch(struct entry *e)
  * be walking through it, so it is freed only by ebr.c. */
 static void remove_entry(struct shard *s, struct entry *e, struct retired *r)
 {
-	struct entry **pp = &s->table->slot[e->hash & s->table->mask];
+	struct entry **pp = &s->buckets[e->hash & s->mask];
 	while (*pp != e) {
 		pp = &(*pp)->hnext;
 	}
@@ -334,29 +326,26 @@ static struct entry *entry_new(const struct aname_cache_key *k)
  * entries moved before it. */
 static void grow(struct shard *s, struct retired *r)
 {
-	struct table *old = s->table;
-	size_t nmask = old->mask * 2 + 1;
-	if (r->table != NULL) {
+	size_t nmask = s->mask * 2 + 1;
+	if (r->buckets != NULL) {
 		return; /* once per write section: the old one waits for it */
 	}
-	struct table *nt =
-		calloc(1, sizeof(*nt) + (nmask + 1) * sizeof(nt->slot[0]));
-	if (nt == NULL) {
+	struct entry **nb = calloc(nmask + 1, sizeof(*nb));
+	if (nb == NULL) {
 		return; /* keep working with longer chains */
 	}
-	nt->mask = nmask;
-	for (size_t i = 0; i <= old->mask; i++) {
-		struct entry *e = old->slot[i];
+	for (size_t i = 0; i <= s->mask; i++) {
+		struct entry *e = s->buckets[i];
 		while (e != NULL) {
 			struct entry *next = e->hnext;
-			PUBLISH(e->hnext, nt->slot[e->hash & nmask]);
-			nt->slot[e->hash & nmask] = e;
+			PUBLISH(e->hnext, nb[e->hash & nmask]);
+			nb[e->hash & nmask] = e;
 			e = next;
 		}
 	}
-	PUBLISH(s->table, nt);
+	r->buckets = s->buckets;
+	PUBLISH(s->buckets, nb);
 	PUBLISH(s->mask, nmask);
-	r->table = old;
 }
 
 /* Find or create the entry for \a k; evicts the LRU entry when full.
@@ -389,13 +378,13 @@ static struct entry *upsert(struct shard *s, const struct aname_cache_key *k,
 	e->rrtype = k->rrtype;
 	e->hash = (uint32_t)k->hash;
 	memcpy(e->name, k->name, k->len);
-	struct entry **slot = &s->table->slot[k->hash & s->table->mask];
+	struct entry **slot = &s->buckets[k->hash & s->mask];
 	e->hnext = *slot;
 	PUBLISH(*slot, e);
 	lru_push_front(s, e);
 	s->count++;
 	s->bytes += entry_bytes(e);
-	if (s->count > s->table->mask + 1) {
+	if (s->count > s->mask + 1) {
 		grow(s, r);
 	}
 	return e;
@@ -430,8 +419,46 @@ static struct entry *lock_entry(struct shard *s,
  * the same shard every time makes them fail. */
 #define READ_TRIES 8
 
+/* Copy what the policy needs of \a e into \a out (a fresh view), and
+ * return e's answer (NULL for none). */
+static inline __attribute__((always_inline)) aname_result_t *
+read_entry(const struct entry *e, const struct aname_cache_key *k,
+	   struct aname_cache_view *out)
+{
+	*out = (struct aname_cache_view){ .key_hash = k->hash };
+	if (e == NULL) {
+		return NULL;
+	}
+	out->fail_ms = LOAD(e->fail_ms);
+	out->fail_status = LOAD(e->fail_status);
+	out->fails = LOAD(e->fails);
+	out->refresh_hold_ms = LOAD(e->refresh_after_ms);
+	return ACQUIRE(e->res);
+}
+
+/* What \a res is worth now: out->res is set (borrowed) when it is fresh,
+ * or stale within max_stale_s and wanted.  True for a fresh hit. */
+static inline __attribute__((always_inline)) bool
+judge(const struct aname_cache *c, struct entry *e, aname_result_t *res,
+      uint64_t now_ms, bool want_stale, struct aname_cache_view *out)
+{
+	if (res != NULL && !aname__result_expired(res, now_ms)) {
+		out->fresh = true;
+		out->res = res;
+		touch(e);
+		return true;
+	}
+	if (res != NULL && want_stale && c->max_stale_s > 0 &&
+	    now_ms < res->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
+		out->res = res;
+		touch(e);
+	}
+	return false;
+}
+
 /* Fill \a out as aname__cache_get() documents, with out->res borrowed.
- * In a read section \a r; false when writers kept the shard changing. */
+ * In a read section \a r; false when writers kept the shard changing.
+ * Fresh hits count as requests less misses: one count per hit. */
 static inline __attribute__((always_inline)) bool
 view_lockfree(struct aname_cache *c, struct shard *s,
 	      const struct aname_cache_key *k, uint64_t now_ms,
@@ -445,39 +472,21 @@ view_lockfree(struct aname_cache *c, struct shard *s,
 			continue;
 		}
 		size_t mask = ACQUIRE(s->mask);
-		const struct table *t = ACQUIRE(s->table);
-		struct entry *e = ACQUIRE(t->slot[k->hash & mask]);
+		struct entry *const *buckets = ACQUIRE(s->buckets);
+		struct entry *e = ACQUIRE(buckets[k->hash & mask]);
 		unsigned hops = 0;
 		while (e != NULL && !entry_is(e, k) && hops++ < READ_HOPS_MAX) {
 			e = ACQUIRE(e->hnext);
 		}
-		aname_result_t *res = NULL;
-		*out = (struct aname_cache_view){ .key_hash = k->hash };
-		if (e != NULL) {
-			out->fail_ms = LOAD(e->fail_ms);
-			out->fail_status = LOAD(e->fail_status);
-			out->fails = LOAD(e->fails);
-			out->refresh_hold_ms = LOAD(e->refresh_after_ms);
-			res = ACQUIRE(e->res);
-		}
+		aname_result_t *res = read_entry(e, k, out);
 		/* The reads above before the second look at the count. */
 		atomic_thread_fence(memory_order_acquire);
 		if (LOAD(s->seq) != seq || hops > READ_HOPS_MAX) {
 			continue;
 		}
-		/* Fresh hits are requests less misses: one count per hit. */
 		aname__ebr_count(r, RC_REQUESTS);
-		if (res != NULL && !aname__result_expired(res, now_ms)) {
-			out->fresh = true;
-			out->res = res;
-			touch(e);
-			return true;
-		}
-		aname__ebr_count(r, RC_MISSES);
-		if (res != NULL && want_stale && c->max_stale_s > 0 &&
-		    now_ms < res->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
-			out->res = res;
-			touch(e);
+		if (!judge(c, e, res, now_ms, want_stale, out)) {
+			aname__ebr_count(r, RC_MISSES);
 		}
 		return true;
 	}
@@ -489,30 +498,11 @@ static void view_locked(struct aname_cache *c, struct shard *s,
 			const struct aname_cache_key *k, uint64_t now_ms,
 			bool want_stale, struct aname_cache_view *out)
 {
-	*out = (struct aname_cache_view){ .key_hash = k->hash };
-	s->stats[ANAME_STAT_REQUESTS]++;
 	struct entry *e = find_locked(s, k);
-	if (e == NULL) {
+	aname_result_t *res = read_entry(e, k, out);
+	s->stats[ANAME_STAT_REQUESTS]++;
+	if (!judge(c, e, res, now_ms, want_stale, out)) {
 		s->stats[ANAME_STAT_MISSES]++;
-		return;
-	}
-	out->fail_ms = e->fail_ms;
-	out->fail_status = e->fail_status;
-	out->fails = e->fails;
-	out->refresh_hold_ms = e->refresh_after_ms;
-	aname_result_t *res = e->res;
-	if (res != NULL && !aname__result_expired(res, now_ms)) {
-		out->fresh = true;
-		out->res = res;
-		s->stats[ANAME_STAT_HITS_FRESH]++;
-		touch(e);
-		return;
-	}
-	s->stats[ANAME_STAT_MISSES]++;
-	if (res != NULL && want_stale && c->max_stale_s > 0 &&
-	    now_ms < res->expire_ms + (uint64_t)c->max_stale_s * 1000u) {
-		out->res = res;
-		touch(e);
 	}
 }
 
@@ -706,8 +696,7 @@ void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 		struct shard *s = &c->shards[i];
 		aname__spin_lock(&s->lock);
 		n += s->count;
-		b += s->bytes + sizeof(struct table) +
-		     (s->table->mask + 1) * sizeof(s->table->slot[0]);
+		b += s->bytes + (s->mask + 1) * sizeof(*s->buckets);
 		ev += s->evictions;
 		aname__spin_unlock(&s->lock);
 	}
@@ -716,25 +705,36 @@ void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 	*evictions = ev;
 }
 
-uint64_t aname__cache_stat(struct aname_cache *c, int stat)
+/* REQUESTS or MISSES, from the shards and the readers' records. */
+static uint64_t count_of(struct aname_cache *c, int stat, unsigned rc)
 {
-	uint64_t sum = 0;
+	uint64_t sum = aname__ebr_sum(&c->ebr, rc);
 	for (unsigned i = 0; i < c->n; i++) {
 		struct shard *s = &c->shards[i];
 		aname__spin_lock(&s->lock);
 		sum += s->stats[stat];
 		aname__spin_unlock(&s->lock);
 	}
+	return sum;
+}
+
+uint64_t aname__cache_stat(struct aname_cache *c, int stat)
+{
 	switch (stat) {
 	case ANAME_STAT_REQUESTS:
-		return sum + aname__ebr_sum(&c->ebr, RC_REQUESTS);
-	case ANAME_STAT_HITS_FRESH:
-		return sum + aname__ebr_sum(&c->ebr, RC_REQUESTS) -
-		       aname__ebr_sum(&c->ebr, RC_MISSES);
+		return count_of(c, stat, RC_REQUESTS);
 	case ANAME_STAT_MISSES:
-		return sum + aname__ebr_sum(&c->ebr, RC_MISSES);
+		return count_of(c, stat, RC_MISSES);
+	case ANAME_STAT_HITS_FRESH: {
+		/* Misses first: lookups that happen in between add to the
+		 * requests, so the difference cannot go below zero. */
+		uint64_t misses = count_of(c, ANAME_STAT_MISSES, RC_MISSES);
+		uint64_t requests = count_of(c, ANAME_STAT_REQUESTS,
+					     RC_REQUESTS);
+		return requests > misses ? requests - misses : 0;
+	}
 	default:
-		return sum;
+		return 0;
 	}
 }
 

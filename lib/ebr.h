@@ -32,9 +32,9 @@
  * threads alive at once.
  *
  * Thread-safety: enter, exit and the counters are for the owning thread
- * only; read sections do not nest.  Everything else is thread-safe.  A
- * cache must not be used in the child of a fork (it has no driver thread
- * there anyway: aname.h).
+ * only; read sections do not nest.  Everything else is thread-safe.  Not
+ * for the child of a fork: records are found by thread id, and the
+ * child's thread ids are new.
  */
 #ifndef ANAME_EBR_H
 #define ANAME_EBR_H
@@ -49,7 +49,7 @@
 /* Counters a reader's thread keeps in its record: the owner adds with a
  * plain load and store (no read-modify-write), aname__ebr_sum() adds
  * them up. */
-#define ANAME_EBR_COUNTERS 3
+#define ANAME_EBR_COUNTERS 2
 
 /* Retirements between two attempts to advance the epoch (each attempt is
  * one membarrier system call and a look at every reader's record). */
