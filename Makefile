@@ -104,6 +104,12 @@ check-abi: $(SHLIB)
 	@if scripts/abi.sh check $(B)/abi-leak/libleak.so include/aname.h >/dev/null; then \
 	    echo "check-abi: FAILED, a leaked aname__leaked was not caught"; exit 1; fi
 	@echo "check-abi: a deliberate leak (aname__leaked) is refused"
+	@printf '__thread int aname__ie __attribute__((tls_model("initial-exec")));\nint *aname__ie_at(void);\nint *aname__ie_at(void) { return &aname__ie; }\n' > $(B)/abi-leak/ie.c
+	@$(CC) -shared -fPIC -fvisibility=hidden -o $(B)/abi-leak/libie.so $(B)/abi-leak/ie.c $(LIB_OBJ) \
+	    -Wl,--version-script=$(B)/aname.map $(DEP_LIBS)
+	@if scripts/abi.sh check $(B)/abi-leak/libie.so include/aname.h >/dev/null; then \
+	    echo "check-abi: FAILED, initial-exec TLS was not caught"; exit 1; fi
+	@echo "check-abi: a deliberate initial-exec TLS variable is refused"
 	@scripts/abi.sh check $(SHLIB) include/aname.h
 
 # ---------------------------------------------------------------- tests

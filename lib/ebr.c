@@ -39,8 +39,7 @@
 #define ANAME_HAS_TSAN 0
 #endif
 
-__thread struct aname_ebr_tls aname__ebr_tls[ANAME_EBR_TLS_SLOTS]
-	__attribute__((tls_model("initial-exec")));
+__thread struct aname_ebr_tls aname__ebr_tls[ANAME_EBR_TLS_SLOTS];
 
 static long membarrier(int cmd)
 {

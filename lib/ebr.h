@@ -83,15 +83,20 @@ struct aname_ebr {
 };
 
 /* A thread's records, by ebr id: slot 0 is checked inline, the rest by
- * aname__ebr_reader_slow().  Thread-local, initial-exec: no call on the
- * hit path, even in a library loaded by dlopen (64 bytes of static TLS). */
+ * aname__ebr_reader_slow().  Thread-local in the default (dynamic) model,
+ * not initial-exec: hosts dlopen() libaname (knotd's module, PowerDNS's
+ * backend, Python), and a dlopen()ed library asking for static TLS fails
+ * to load once the process's static TLS surplus is spent (knotd: "cannot
+ * allocate memory in static TLS block").  In the shared library a lookup
+ * costs one __tls_get_addr() call; an executable linking libaname.a gets
+ * the linker's relaxation to a plain %fs-relative load. */
 #define ANAME_EBR_TLS_SLOTS 4
 struct aname_ebr_tls {
 	uint64_t id;
 	struct aname_ebr_reader *reader;
 };
 extern __thread struct aname_ebr_tls aname__ebr_tls[ANAME_EBR_TLS_SLOTS]
-	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+	__attribute__((visibility("hidden")));
 
 int aname__ebr_init(struct aname_ebr *e);
 /* Frees every reader record and runs every retired node's fn.  No thread

@@ -3,7 +3,9 @@
 #   scripts/abi.sh map HEADER            print the linker version script
 #   scripts/abi.sh check SHLIB HEADER    fail unless SHLIB exports exactly
 #                                        those functions (no aname__*, no
-#                                        other symbol, none missing)
+#                                        other symbol, none missing) and
+#                                        needs no static TLS, which
+#                                        dlopen() can refuse
 set -eu
 public_names() {
 	grep -o 'ANAME_API[^(;]*[ *]aname_[a-z0-9_]*(' "$1" |
@@ -23,6 +25,10 @@ check)
 	if [ -n "$extra" ] || [ -n "$missing" ]; then
 		[ -z "$extra" ] || echo "check-abi: FAILED, exported but not public: $extra"
 		[ -z "$missing" ] || echo "check-abi: FAILED, public but not exported: $missing"
+		exit 1
+	fi
+	if readelf -d "$2" | grep -q 'FLAGS.*STATIC_TLS'; then
+		echo "check-abi: FAILED, $2 uses initial-exec TLS (DF_STATIC_TLS): dlopen() of it can fail"
 		exit 1
 	fi
 	echo "check-abi: ok, $(printf '%s\n' "$want" | wc -l) aname_* functions exported, nothing else"
