@@ -27,9 +27,10 @@
  * everything retired while one reader stays inside a read section (a read
  * section copies a few fields and calls nothing; only a thread stopped by
  * a debugger or a signal stays in one).  There is one record per thread
- * that has read the cache; a record whose thread has exited is reused by
- * the next thread that registers, so their number stays at the number of
- * threads alive at once.
+ * that has read the cache; a record whose thread the kernel has removed
+ * (tgkill() says ESRCH, a moment after pthread_join() returns) is reused
+ * by the next thread that registers, so their number stays at the number
+ * of threads alive at once, plus those that exited a moment before.
  *
  * Thread-safety: enter, exit and the counters are for the owning thread
  * only; read sections do not nest.  Everything else is thread-safe.  Not

@@ -7,14 +7,18 @@
  * not a flag.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "ebr.h"
 #include "result.h"
 #include "support/cachestress.h"
+#include "support/servers.h"
 
 struct node {
 	struct aname_ebr_node n;
@@ -157,14 +161,38 @@ static size_t records(struct aname_ebr *e)
 	return n;
 }
 
+struct read_once_tid {
+	struct aname_ebr *e;
+	pid_t tid;
+};
+
+static void *read_once_tid(void *arg)
+{
+	struct read_once_tid *r = arg;
+	r->tid = gettid();
+	return read_once(r->e);
+}
+
+/* pthread_join() returns once the thread has run its last code; the
+ * kernel removes the thread a moment later, and only then can ebr see
+ * (tgkill ESRCH) that its record is free. */
+static bool kernel_thread_gone(void *arg)
+{
+	pid_t tid = *(pid_t *)arg;
+	return tgkill(getpid(), tid, 0) != 0 && errno == ESRCH;
+}
+
 Test(ebr, an_exited_threads_record_is_reused_and_keeps_its_counts)
 {
 	struct aname_ebr e;
 	cr_assert_eq(aname__ebr_init(&e), 0);
 	for (int i = 0; i < 50; i++) {
 		pthread_t t;
-		pthread_create(&t, NULL, read_once, &e);
+		struct read_once_tid r = {.e = &e};
+		pthread_create(&t, NULL, read_once_tid, &r);
 		pthread_join(t, NULL);
+		cr_assert(ts_wait_until(kernel_thread_gone, &r.tid, 2000),
+			  "thread %d still exists 2 s after pthread_join", (int)r.tid);
 	}
 	cr_assert_eq(records(&e), 1, "%zu records for one thread at a time",
 		     records(&e));

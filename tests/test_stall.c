@@ -21,6 +21,7 @@
 
 #include "helpers.h"
 #include "support/freeze.h"
+#include "support/hammer.h"
 
 TestSuite(stall, .init = th_up_nsd, .fini = th_down, .timeout = 60);
 
@@ -31,85 +32,20 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-struct hammer {
-	aname_ctx_t *ctx;
-	int id;
-	atomic_bool *stop;
-	int64_t worst_us; /* slowest single call */
-	const char *worst_fn;
-	int submitted;
-};
-
-#define N_REQ 4000
-static atomic_int_fast64_t due_us[N_REQ], done_us[N_REQ];
-static atomic_int next_req;
-
-static void on_done(void *arg, int status, const aname_result_t *res)
-{
-	(void)status;
-	(void)res;
-	atomic_store(&done_us[(intptr_t)arg], now_us());
-}
-
-static void note(struct hammer *h, int64_t t0, const char *fn)
-{
-	int64_t d = now_us() - t0;
-	if (d > h->worst_us) {
-		h->worst_us = d;
-		h->worst_fn = fn;
-	}
-}
-
-static void *hammer_main(void *arg)
-{
-	struct hammer *h = arg;
-	char buf[16384];
-	while (!atomic_load(h->stop)) {
-		int i = atomic_fetch_add(&next_req, 1);
-		if (i >= N_REQ) {
-			break;
-		}
-		char name[64];
-		snprintf(name, sizeof(name), "n%d.example.test", i);
-		int64_t t0 = now_us();
-		atomic_store(&due_us[i], t0 + 500 * 1000);
-		aname_qid_t qid;
-		int rc = aname_resolve(h->ctx, name, ANAME_RRTYPE_A, 500,
-				       on_done, (void *)(intptr_t)i, &qid);
-		note(h, t0, "aname_resolve");
-		if (rc != ANAME_OK) {
-			atomic_store(&due_us[i], 0);
-		}
-		h->submitted++;
-		aname_result_t *res = NULL;
-		t0 = now_us();
-		aname_cache_lookup(h->ctx, name, ANAME_RRTYPE_A,
-				   ANAME_LOOKUP_FETCH | ANAME_LOOKUP_STALE,
-				   &res);
-		note(h, t0, "aname_cache_lookup");
-		aname_result_unref(res);
-		if (i % 7 == 0) {
-			t0 = now_us();
-			aname_cancel(h->ctx, qid);
-			note(h, t0, "aname_cancel");
-		}
-		if (i % 50 == 0) {
-			t0 = now_us();
-			aname_health(h->ctx, NULL);
-			note(h, t0, "aname_health");
-			t0 = now_us();
-			aname_metrics_prometheus(h->ctx, buf, sizeof(buf));
-			note(h, t0, "aname_metrics_prometheus");
-		}
-		struct timespec ts = {0, 1000000L}; /* ~1000 calls/s each */
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
 static void watchdog_quick(aname_config_t *cfg)
 {
 	aname_config_set_watchdog(cfg, 200, 1000);
+}
+
+struct freeze_at {
+	pid_t tid;
+	ts_freeze_t **out;
+};
+
+static void freeze_now(void *arg)
+{
+	struct freeze_at *f = arg;
+	*f->out = ts_freeze(f->tid);
 }
 
 /* Stop the thread that runs libunbound for real while two threads call
@@ -127,70 +63,32 @@ static void stop_thread_and_hammer(bool busy)
 		fz = ts_freeze(worker);
 		cr_assert_not_null(fz);
 	}
-	atomic_bool stop = false;
-	struct hammer h[2];
-	pthread_t t[2];
-	for (int i = 0; i < 2; i++) {
-		h[i] = (struct hammer){.ctx = ctx, .id = i, .stop = &stop};
-		pthread_create(&t[i], NULL, hammer_main, &h[i]);
-	}
-	/* The host's loop, timed like every other call. */
-	int64_t start = now_us(), worst_process = 0;
-	int64_t end = start + 3 * 1000 * 1000;
-	while (now_us() < end) {
-		if (fz == NULL && now_us() >= start + 300 * 1000) {
-			fz = ts_freeze(worker);
-			cr_assert_not_null(fz);
-		}
-		struct pollfd p = {.fd = aname_fd(ctx), .events = POLLIN};
-		int to = aname_timeout_ms(ctx);
-		poll(&p, 1, to < 0 || to > 10 ? 10 : to);
-		int64_t t0 = now_us();
-		aname_process(ctx);
-		int64_t d = now_us() - t0;
-		worst_process = d > worst_process ? d : worst_process;
-	}
-	atomic_store(&stop, true);
-	for (int i = 0; i < 2; i++) {
-		pthread_join(t[i], NULL);
-	}
-	th_run(ctx, 3000);
-	int submitted = h[0].submitted + h[1].submitted;
-	int64_t late = 0;
-	int missing = 0;
-	for (int i = 0; i < submitted && i < N_REQ; i++) {
-		int64_t due = atomic_load(&due_us[i]);
-		int64_t done = atomic_load(&done_us[i]);
-		if (due == 0 || (i % 7 == 0 && done == 0)) {
-			continue; /* refused, or cancelled before its answer */
-		}
-		if (done == 0) {
-			missing++;
-		} else if (done - due > late) {
-			late = done - due;
-		}
-	}
-	uint64_t restarts;
-	aname_stats_get(ctx, ANAME_STAT_WATCHDOG_RESTARTS, &restarts);
+	ts_hammer_report_t r = ts_hammer(ctx, 3000, busy ? 300 : 0,
+					 busy ? freeze_now : NULL,
+					 &(struct freeze_at){worker, &fz});
 	cr_log_info("stall (%s stopped): %d requests; slowest calls %lld us (%s), %lld us "
 		    "(%s), aname_process %lld us; latest callback %lld us "
 		    "past its deadline; %llu watchdog restarts",
-		    busy ? "while busy" : "while idle", submitted, (long long)h[0].worst_us, h[0].worst_fn,
-		    (long long)h[1].worst_us, h[1].worst_fn,
-		    (long long)worst_process, (long long)late,
-		    (unsigned long long)restarts);
-	cr_assert_gt(submitted, 500, "more than the ~140 commands libunbound's "
-				     "pipe holds");
-	cr_assert_eq(missing, 0, "every request got its callback");
+		    busy ? "while busy" : "while idle", r.submitted,
+		    (long long)r.worst_us[0], r.worst_fn[0],
+		    (long long)r.worst_us[1], r.worst_fn[1],
+		    (long long)r.worst_process_us, (long long)r.late_us,
+		    (unsigned long long)r.restarts);
+	cr_assert_not_null(fz, "the resolver thread was stopped");
+	cr_assert_gt(r.submitted, 500, "more than the ~140 commands libunbound's "
+				       "pipe holds");
+	cr_assert_eq(r.wait_status, ANAME_OK, "aname_wait: %s",
+		     aname_strerror(r.wait_status));
+	cr_assert_eq(r.missing, 0, "every request got its callback");
 	for (int i = 0; i < 2; i++) {
-		cr_assert_lt(h[i].worst_us, 100 * 1000, "%s took %lld us",
-			     h[i].worst_fn, (long long)h[i].worst_us);
+		cr_assert_lt(r.worst_us[i], 100 * 1000, "%s took %lld us",
+			     r.worst_fn[i], (long long)r.worst_us[i]);
 	}
-	cr_assert_lt(worst_process, 100 * 1000, "aname_process took %lld us",
-		     (long long)worst_process);
-	cr_assert_lt(late, 250 * 1000, "a callback came %lld us late",
-		     (long long)late);
-	cr_assert_geq(restarts, 1, "the watchdog replaced the stopped resolver");
+	cr_assert_lt(r.worst_process_us, 100 * 1000, "aname_process took %lld us",
+		     (long long)r.worst_process_us);
+	cr_assert_lt(r.late_us, 250 * 1000, "a callback came %lld us late",
+		     (long long)r.late_us);
+	cr_assert_geq(r.restarts, 1, "the watchdog replaced the stopped resolver");
 	/* The replacement answers. */
 	th_done_t d = {0};
 	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
