@@ -7,6 +7,7 @@
 #   make check-tsan   threaded tests under TSan
 #   make check-valgrind  core suite under valgrind memcheck
 #   make check-abi    fail if the .so exports anything but aname_*
+#   make check-shim   the resolver thread stuck in a syscall (LD_PRELOAD)
 #   make check-roots  root canary in a network namespace (root or userns)
 #   make demo         offline demo: nsd on loopback + the CLI
 #   make bench        benchmarks (see BENCHMARKS.md)
@@ -51,13 +52,13 @@ LIB_HDR  = $(wildcard lib/*.h) include/aname.h include/aname_version.h
 
 # Components append to these.
 ALL_TARGETS     = $(SHLIB) $(B)/libaname.so $(STLIB)
-TEST_TARGETS    = check check-abi check-roots
+TEST_TARGETS    = check check-abi check-shim check-roots
 BENCH_TARGETS   =
 INSTALL_TARGETS =
 CLEAN_FILES     =
 TEST_DEPS       = deps/core.txt deps/test.txt
 
-.PHONY: all test check check-asan check-tsan check-valgrind check-abi check-roots deps \
+.PHONY: all test check check-asan check-tsan check-valgrind check-abi check-shim check-roots deps \
         test-deps install install-check uninstall clean bench demo examples
 all: real-all
 
@@ -154,6 +155,20 @@ $(B)/tests/memcheck: tests/standalone/memcheck.c $(SUPPORT_SRC) $(STLIB)
 check-valgrind: $(B)/tests/memcheck
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 	    --show-leak-kinds=definite $(B)/tests/memcheck
+
+# A resolver thread stuck in a syscall for real: an LD_PRELOAD shim makes
+# its first connect/send to nsd's port sleep (tests/shim).
+$(B)/tests/stallshim.so: tests/shim/stallshim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR_FLAG) -O1 -g -shared -fPIC \
+	    -o $@ tests/shim/stallshim.c -ldl -pthread
+$(B)/tests/shim_stall: tests/shim/shim_stall.c $(SUPPORT_SRC) $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O1 -o $@ tests/shim/shim_stall.c \
+	    $(filter tests/support/%,$(SUPPORT_SRC)) $(STLIB) -lunbound -levent -lldns -ldl -pthread
+
+check-shim: $(B)/tests/stallshim.so $(B)/tests/shim_stall
+	LD_PRELOAD=$(CURDIR)/$(B)/tests/stallshim.so $(B)/tests/shim_stall
 
 # The root canary (full recursion) against nsd on the root servers'
 # addresses, in a network namespace the script creates (tests/netns).
