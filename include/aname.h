@@ -622,7 +622,10 @@ ANAME_API int aname_cancel(aname_ctx_t *ctx, aname_qid_t qid);
  * \retval ANAME_ESHED     With ANAME_LOOKUP_FETCH: nothing usable and the
  *                         fetch was shed (overload); counts as a miss.
  * \retval ANAME_EINVAL, ANAME_EBADNAME.
- * \note Thread-safe, and lock-light: the hit path takes one cache-shard lock.
+ * \note Thread-safe.  A hit takes no lock and writes no memory another
+ *       thread reads (only if writers keep changing that cache shard, or
+ *       this thread's reader record cannot be allocated, does it fall back
+ *       to the shard's lock).
  *       Since 0.1.
  */
 ANAME_API int aname_cache_lookup(aname_ctx_t *ctx, const char *target,
@@ -656,8 +659,9 @@ ANAME_API int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
  * The fastest way for a synchronous host to answer an ALIAS owner from the
  * cache: aname_cache_lookup_wire(), aname_synth_wire() and
  * aname_result_unref() in one call.  It reads the clock once and writes
- * the records while the cache entry is held by its shard lock, so no
- * reference count is touched and nothing is returned that must be freed.
+ * the records while the answer is pinned by a lock-free read section, so
+ * no reference count is touched and nothing is returned that must be
+ * freed.
  * A miss, a refresh-ahead or stale data starts a background fetch with
  * ANAME_LOOKUP_FETCH exactly as aname_cache_lookup() does.
  *
@@ -676,8 +680,9 @@ ANAME_API int aname_cache_lookup_wire(aname_ctx_t *ctx, const uint8_t *target,
  * \retval ANAME_ENOSPC    \a buf is too small; nothing usable was written.
  * \retval ANAME_EINVAL, ANAME_EBADNAME (the owner is checked first; the
  *         target as for aname_cache_lookup_wire()).
- * \note Thread-safe; takes one cache-shard lock, for the time it takes to
- *       copy the records.  Since 0.2.
+ * \note Thread-safe; a hit takes no lock (as for aname_cache_lookup()),
+ *       and holds its read section for the time it takes to copy the
+ *       records.  Since 0.2.
  */
 ANAME_API int aname_cache_synth_wire(aname_ctx_t *ctx, const uint8_t *target,
 				     size_t target_len, uint16_t rrtype,
