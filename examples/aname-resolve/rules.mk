@@ -22,11 +22,11 @@ $(ANAME_RESOLVE): examples/aname-resolve/aname-resolve.c include/aname.h \
 
 # Shell-test helper: nsd and a black hole from tests/support, stopped when
 # its stdin closes.
-$(NSD_HARNESS): tests/support/harness/nsd-harness.c $(wildcard tests/support/*.c) \
+$(NSD_HARNESS): tests/support/harness/nsd-harness.c $(SERVER_SUPPORT_SRC) \
 		$(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Itests -Wall -Wextra -Werror -g -pthread \
-	    -o $@ $< $(wildcard tests/support/*.c) -lldns -pthread
+	    -o $@ $< $(SERVER_SUPPORT_SRC) -lldns -pthread
 
 .PHONY: test-cli install-aname-resolve
 test-cli: $(ANAME_RESOLVE) $(NSD_HARNESS)

@@ -15,10 +15,10 @@ $(B)/examples/aname-resolverd: $(B)/examples/aname-resolverd.obj/resolverd.o \
 ARSV_TEST_SRC = $(ARSV_DIR)/tests/test_resolverd.c $(ASRV_DIR)/tests/dnsclient.c \
 		$(ASRV_DIR)/tests/wire.c $(ASRV_DIR)/tests/tcpload.c
 $(B)/examples/test-aname-resolverd: $(ARSV_TEST_SRC) $(ASRV_DIR)/tests/dnsclient.h $(ASRV_DIR)/tests/wire.h $(ASRV_DIR)/tests/tcpload.h \
-		$(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
+		$(SERVER_SUPPORT_SRC) $(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(ASRV_DIR)/tests $(CFLAGS) -o $@ $(ARSV_TEST_SRC) \
-	    $(wildcard tests/support/*.c) -lcriterion -lldns -pthread
+	    $(SERVER_SUPPORT_SRC) -lcriterion -lldns -pthread
 
 .PHONY: test-resolverd install-aname-resolverd
 test-resolverd: $(B)/examples/aname-resolverd $(B)/examples/test-aname-resolverd

@@ -11,10 +11,10 @@ $(B)/examples/aname-server: $(ASRV_OBJ) $(DNSLOOP_OBJ) $(STLIB)
 # Integration tests: Criterion + tests/support (nsd, proxy, black hole).
 ASRV_TEST_SRC = $(wildcard $(ASRV_DIR)/tests/*.c)
 $(B)/examples/test-aname-server: $(ASRV_TEST_SRC) $(wildcard $(ASRV_DIR)/tests/*.h) \
-		$(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
+		$(SERVER_SUPPORT_SRC) $(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(ASRV_DIR)/tests $(CFLAGS) -o $@ $(ASRV_TEST_SRC) \
-	    $(wildcard tests/support/*.c) -lcriterion -lldns -pthread
+	    $(SERVER_SUPPORT_SRC) -lcriterion -lldns -pthread
 
 .PHONY: test-server bench-server install-aname-server
 # test_dnssec.c also drives aname-resolverd and aname-resolve (--trust-anchor).

@@ -61,10 +61,10 @@ $(FUZZ_B)/fuzz_query: $(FUZZ_DIR)/fuzz_query.c $(FUZZ_DIR)/fuzz_check.h $(FUZZ_S
 	    -o $@ $< $(FUZZ_SRV_OBJ) $(FUZZ_B)/libaname-fuzz.a $(FUZZ_LIBS)
 
 # Seed corpus generator: plain build, real nsd through tests/support.
-$(FUZZ_B)/gen_corpus: $(FUZZ_DIR)/gen_corpus.c $(wildcard tests/support/*.c) $(wildcard tests/support/*.h)
+$(FUZZ_B)/gen_corpus: $(FUZZ_DIR)/gen_corpus.c $(SERVER_SUPPORT_SRC) $(wildcard tests/support/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Itests $(WARN) -g -o $@ $< \
-	    $(wildcard tests/support/*.c) -lunbound -levent -lldns -pthread
+	    $(SERVER_SUPPORT_SRC) -lunbound -levent -lldns -pthread
 
 .PHONY: fuzz fuzz-regress fuzz-smoke fuzz-long fuzz-corpus ci-hardening
 fuzz: $(FUZZ_BINS)
