@@ -223,9 +223,15 @@ static void retire(struct aname_cache *c, struct retired *r)
 static void lock_shard(struct shard *s)
 {
 	aname__spin_lock(&s->lock);
+	/* The odd count is seen before any change that follows: a release
+	 * fence after the store, or (TSan, ebr.h) an acquire-release
+	 * increment, which later stores cannot pass either. */
+#if ANAME_UNDER_TSAN
+	(void)__atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL);
+#else
 	STORE(s->seq, s->seq + 1);
-	/* The odd count is seen before any change that follows. */
 	atomic_thread_fence(memory_order_release);
+#endif
 }
 
 static void unlock_shard(struct shard *s)
@@ -419,6 +425,20 @@ static struct entry *lock_entry(struct shard *s,
  * the same shard every time makes them fail. */
 #define READ_TRIES 8
 
+/* The second look at a shard's count, after the reads it vouches for,
+ * which must not pass it: an acquire fence, or (TSan, ebr.h) a release
+ * read-modify-write that adds 0.  Only TSan builds write the line. */
+static inline __attribute__((always_inline)) unsigned
+reread_seq(struct shard *s)
+{
+#if ANAME_UNDER_TSAN
+	return __atomic_fetch_add(&s->seq, 0, __ATOMIC_ACQ_REL);
+#else
+	atomic_thread_fence(memory_order_acquire);
+	return LOAD(s->seq);
+#endif
+}
+
 /* Copy what the policy needs of \a e into \a out (a fresh view), and
  * return e's answer (NULL for none). */
 static inline __attribute__((always_inline)) aname_result_t *
@@ -479,9 +499,7 @@ view_lockfree(struct aname_cache *c, struct shard *s,
 			e = ACQUIRE(e->hnext);
 		}
 		aname_result_t *res = read_entry(e, k, out);
-		/* The reads above before the second look at the count. */
-		atomic_thread_fence(memory_order_acquire);
-		if (LOAD(s->seq) != seq || hops > READ_HOPS_MAX) {
+		if (reread_seq(s) != seq || hops > READ_HOPS_MAX) {
 			continue;
 		}
 		aname__ebr_count(r, RC_REQUESTS);

@@ -30,15 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ANAME_HAS_TSAN 1
-#endif
-#endif
-#ifndef ANAME_HAS_TSAN
-#define ANAME_HAS_TSAN 0
-#endif
-
 __thread struct aname_ebr_tls aname__ebr_tls[ANAME_EBR_TLS_SLOTS];
 
 static long membarrier(int cmd)
@@ -50,9 +41,9 @@ static long membarrier(int cmd)
  * flag is kept anywhere but in the cache. */
 static bool membarrier_ready(void)
 {
-#if defined(__SANITIZE_THREAD__) || ANAME_HAS_TSAN
-	/* ThreadSanitizer does not model membarrier: with it, readers take
-	 * the fence, which it does understand as an ordinary atomic. */
+#if ANAME_UNDER_TSAN
+	/* ThreadSanitizer does not model membarrier: with it, readers and
+	 * writers take full barriers it does model (ebr.h). */
 	return false;
 #else
 	long cmds = membarrier(MEMBARRIER_CMD_QUERY);
@@ -192,7 +183,11 @@ uint64_t aname__ebr_sum(struct aname_ebr *e, unsigned i)
 static struct aname_ebr_node *advance(struct aname_ebr *e)
 {
 	if (!e->asym) {
+#if ANAME_UNDER_TSAN
+		(void)atomic_fetch_add_explicit(&e->epoch, 0, memory_order_seq_cst);
+#else
 		atomic_thread_fence(memory_order_seq_cst);
+#endif
 	} else if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
 		/* Registered, so this should not happen; if it does, the
 		 * readers' records may be unseen: free nothing. */

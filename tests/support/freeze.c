@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,4 +186,50 @@ void ts_thaw(ts_freeze_t *f)
 	close(f->ctl);
 	waitpid(f->helper, NULL, 0);
 	free(f);
+}
+
+/* Where thread \a tid is, stopped: the number of the system call it is
+ * blocked in, or -1 (in user space, or unreadable). */
+static long stopped_in_syscall(pid_t tid)
+{
+	char path[64], buf[64] = "";
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		buf[0] = 0;
+	}
+	fclose(f);
+	char *end;
+	long nr = strtol(buf, &end, 10);
+	return end == buf ? -1 : nr;
+}
+
+/* Calls inside which a thread may hold the allocator's or a sanitizer
+ * runtime's locks (or wait for one while holding another). */
+static bool holds_runtime_locks(long nr)
+{
+	return nr < 0 || nr == SYS_mmap || nr == SYS_munmap ||
+	       nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_madvise ||
+	       nr == SYS_brk || nr == SYS_futex;
+}
+
+ts_freeze_t *ts_freeze_blocked(pid_t tid, int wait_ms)
+{
+	int64_t end = ts_now_ms() + wait_ms;
+	do {
+		ts_freeze_t *f = ts_freeze(tid);
+		if (f == NULL) {
+			return NULL;
+		}
+		if (!holds_runtime_locks(stopped_in_syscall(tid))) {
+			return f;
+		}
+		ts_thaw(f);
+		struct timespec ms = {0, 1000000L};
+		nanosleep(&ms, NULL);
+	} while (ts_now_ms() < end);
+	return NULL;
 }

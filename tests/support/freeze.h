@@ -44,6 +44,18 @@ typedef struct ts_freeze ts_freeze_t;
  */
 ts_freeze_t *ts_freeze(pid_t tid);
 
+/**
+ * ts_freeze(), but only at a moment when thread \a tid is blocked in a
+ * system call other than memory management or futex: stopped anywhere
+ * else it may hold the allocator's or a sanitizer runtime's locks, and
+ * then every other thread's malloc() waits for it (seen under TSan: a
+ * driver stopped inside its allocator's mmap left every thread spinning
+ * in TSan's allocator).  That is a fault of the harness, not one a real
+ * stuck syscall makes.  Retries for up to \a wait_ms.  \return The
+ * handle, or NULL.
+ */
+ts_freeze_t *ts_freeze_blocked(pid_t tid, int wait_ms);
+
 /** Let the thread run again and reap the helper.  NULL is a no-op. */
 void ts_thaw(ts_freeze_t *f);
 

@@ -81,7 +81,10 @@ int main(void)
 		 * the watchdog replaces the stuck replacement in turn. */
 		pid_t worker = ts_find_ub_worker(stopped + 1, 5000);
 		if (worker > 0) {
-			fz[k] = ts_freeze(worker);
+			/* Only while it is blocked in a system call: stopped
+			 * inside TSan's allocator it would wedge every thread
+			 * in TSan's runtime, not in the library (freeze.h). */
+			fz[k] = ts_freeze_blocked(worker, 2000);
 			TSAN_CHECK(fz[k] != NULL, "could not stop worker %d",
 				   worker);
 			stopped += fz[k] != NULL;
