@@ -54,7 +54,8 @@
 /* A field that lock-free readers read is written with STORE (or PUBLISH,
  * for a pointer to memory the reader then reads) under the shard lock,
  * and read with LOAD (ACQUIRE).  Writers read such fields plainly: only
- * the lock holder writes them. */
+ * the lock holder writes them.  (The one exception is the shard's seq,
+ * which TSan builds' readers write too, reread_seq().) */
 #define LOAD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
 #define ACQUIRE(f) __atomic_load_n(&(f), __ATOMIC_ACQUIRE)
 #define STORE(f, v) __atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
@@ -229,14 +230,15 @@ static void lock_shard(struct shard *s)
 #if ANAME_UNDER_TSAN
 	(void)__atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL);
 #else
-	STORE(s->seq, s->seq + 1);
+	STORE(s->seq, LOAD(s->seq) + 1);
 	atomic_thread_fence(memory_order_release);
 #endif
 }
 
 static void unlock_shard(struct shard *s)
 {
-	PUBLISH(s->seq, s->seq + 1);
+	/* LOAD: under TSan readers write the count too (reread_seq). */
+	PUBLISH(s->seq, LOAD(s->seq) + 1);
 	aname__spin_unlock(&s->lock);
 }
 
