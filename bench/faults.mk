@@ -7,11 +7,11 @@ BENCH_TARGETS += $(patsubst %,bench-%,$(FBENCH_PARTS))
 .PHONY: $(patsubst %,bench-%,$(FBENCH_PARTS))
 
 $(patsubst %,$(B)/bench/bench_%,$(FBENCH_PARTS)): $(B)/bench/bench_%: bench/bench_%.c \
-		bench/util.c bench/bench.h $(wildcard tests/support/*.c) $(B)/libaname.so
+		bench/util.c bench/bench.h $(SERVER_SUPPORT_SRC) $(B)/libaname.so
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Ibench -Itests -Wall -Wextra -Werror \
 	    -Wno-format-truncation -pthread -o $@ $< bench/util.c \
-	    $(wildcard tests/support/*.c) -L$(B) -laname -lunbound -levent -lldns -pthread -Wl,-rpath,'$$ORIGIN/..'
+	    $(SERVER_SUPPORT_SRC) -L$(B) -laname -lunbound -levent -lldns -pthread -Wl,-rpath,'$$ORIGIN/..'
 
 $(patsubst %,bench-%,$(FBENCH_PARTS)): bench-%: $(B)/bench/bench_%
 	BENCH_DIR=$(B)/bench $(B)/bench/bench_$*
