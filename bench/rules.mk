@@ -85,3 +85,11 @@ bench-debian13:
 	    sed '1s/^\(#*\) */\1 Debian 13: /' "$$f" > $(ABENCH_DIR)/$$p-debian13.md; \
 	    echo "bench-debian13: $(ABENCH_DIR)/$$p-debian13.md"; \
 	done
+
+# make test builds (does not run) this folder's benchmark programs, so a
+# change that breaks one is caught by CI, not by the next make bench.
+TEST_TARGETS += check-bench-build
+.PHONY: check-bench-build
+check-bench-build: $(patsubst %,$(ABENCH_DIR)/bench_%,$(ABENCH_PARTS)) \
+		   $(patsubst %,$(B)/bench/bench_%,$(FBENCH_PARTS)) $(RBENCH)
+	@echo "check-bench-build: $(words $^) benchmark programs build"

@@ -136,7 +136,8 @@ static struct aname_ebr_reader *find_or_add(struct aname_ebr *e, pid_t me)
 	memset(r, 0, sizeof(*r));
 	r->tid = me;
 	r->next = e->readers;
-	e->readers = r;
+	/* Release: aname__ebr_sum() walks the list without the lock. */
+	__atomic_store_n(&e->readers, r, __ATOMIC_RELEASE);
 	return r;
 }
 
@@ -167,14 +168,18 @@ struct aname_ebr_reader *aname__ebr_reader_slow(struct aname_ebr *e)
 	return found.reader;
 }
 
+/* Without e->lock: health and metrics must not wait behind a writer's
+ * membarrier, which can take milliseconds on a VM whose other vCPU is
+ * descheduled.  Records are only ever prepended (published with release)
+ * and never freed before aname__ebr_fini(), and a record's next never
+ * changes. */
 uint64_t aname__ebr_sum(struct aname_ebr *e, unsigned i)
 {
 	uint64_t sum = 0;
-	pthread_mutex_lock(&e->lock);
-	for (struct aname_ebr_reader *r = e->readers; r != NULL; r = r->next) {
+	for (struct aname_ebr_reader *r = __atomic_load_n(&e->readers, __ATOMIC_ACQUIRE);
+	     r != NULL; r = r->next) {
 		sum += atomic_load_explicit(&r->count[i], memory_order_relaxed);
 	}
-	pthread_mutex_unlock(&e->lock);
 	return sum;
 }
 

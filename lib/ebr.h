@@ -92,7 +92,7 @@ struct aname_ebr {
 	_Atomic uint64_t epoch; /* starts at 1; 0 means "outside" */
 	bool asym;              /* membarrier works: readers need no fence */
 	uint64_t id;            /* finds this ebr's record in a thread */
-	pthread_mutex_t lock;   /* readers, limbo */
+	pthread_mutex_t lock;   /* readers (sum() reads without it), limbo */
 	struct aname_ebr_reader *readers;
 	struct aname_ebr_node *limbo, **limbo_tail; /* oldest first */
 	size_t limbo_len;
@@ -167,7 +167,7 @@ static inline void aname__ebr_count(struct aname_ebr_reader *r, unsigned i)
 	atomic_store_explicit(&r->count[i], v + 1, memory_order_relaxed);
 }
 
-/* Counter i over every record (thread-safe). */
+/* Counter i over every record (thread-safe; takes no lock). */
 uint64_t aname__ebr_sum(struct aname_ebr *e, unsigned i);
 
 /* Free \a node with fn once no reader can still see it.  May run fn for
