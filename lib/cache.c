@@ -224,15 +224,9 @@ static void retire(struct aname_cache *c, struct retired *r)
 static void lock_shard(struct shard *s)
 {
 	aname__spin_lock(&s->lock);
-	/* The odd count is seen before any change that follows: a release
-	 * fence after the store, or (TSan, ebr.h) an acquire-release
-	 * increment, which later stores cannot pass either. */
-#if ANAME_UNDER_TSAN
-	(void)__atomic_fetch_add(&s->seq, 1, __ATOMIC_ACQ_REL);
-#else
 	STORE(s->seq, LOAD(s->seq) + 1);
-	atomic_thread_fence(memory_order_release);
-#endif
+	/* The odd count is seen before any change that follows. */
+	ANAME_FENCE(&s->seq, memory_order_release);
 }
 
 static void unlock_shard(struct shard *s)
@@ -428,17 +422,13 @@ static struct entry *lock_entry(struct shard *s,
 #define READ_TRIES 8
 
 /* The second look at a shard's count, after the reads it vouches for,
- * which must not pass it: an acquire fence, or (TSan, ebr.h) a release
- * read-modify-write that adds 0.  Only TSan builds write the line. */
+ * which must not pass it.  (Only TSan builds' ANAME_FENCE writes the
+ * line, ebr.h.) */
 static inline __attribute__((always_inline)) unsigned
 reread_seq(struct shard *s)
 {
-#if ANAME_UNDER_TSAN
-	return __atomic_fetch_add(&s->seq, 0, __ATOMIC_ACQ_REL);
-#else
-	atomic_thread_fence(memory_order_acquire);
+	ANAME_FENCE(&s->seq, memory_order_acquire);
 	return LOAD(s->seq);
-#endif
 }
 
 /* Copy what the policy needs of \a e into \a out (a fresh view), and

@@ -188,11 +188,7 @@ uint64_t aname__ebr_sum(struct aname_ebr *e, unsigned i)
 static struct aname_ebr_node *advance(struct aname_ebr *e)
 {
 	if (!e->asym) {
-#if ANAME_UNDER_TSAN
-		(void)atomic_fetch_add_explicit(&e->epoch, 0, memory_order_seq_cst);
-#else
-		atomic_thread_fence(memory_order_seq_cst);
-#endif
+		ANAME_FENCE(&e->epoch, memory_order_seq_cst);
 	} else if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
 		/* Registered, so this should not happen; if it does, the
 		 * readers' records may be unseen: free nothing. */

@@ -48,10 +48,11 @@
 #include <sys/types.h>
 
 /* ThreadSanitizer models neither membarrier nor atomic_thread_fence (gcc
- * warns, -Wtsan, and CI's -Werror refuses the fence).  Built for it, each
- * fence here and in cache.c becomes a read-modify-write with the ordering
- * the fence gave, on the location the fence ordered (a full barrier on
- * x86 and in TSan's model); no other build changes. */
+ * warns, -Wtsan, and CI's -Werror refuses the fence).  So every fence here
+ * and in cache.c is ANAME_FENCE(loc, order): the fence itself, or under
+ * TSan a sequentially consistent add of 0 to *loc, the location whose
+ * accesses the fence orders (at least as strong, and modelled); no other
+ * build changes. */
 #if defined(__SANITIZE_THREAD__)
 #define ANAME_UNDER_TSAN 1
 #elif defined(__has_feature)
@@ -61,6 +62,12 @@
 #endif
 #ifndef ANAME_UNDER_TSAN
 #define ANAME_UNDER_TSAN 0
+#endif
+#if ANAME_UNDER_TSAN
+#define ANAME_FENCE(loc, order) \
+	((void)__atomic_fetch_add((loc), 0, __ATOMIC_SEQ_CST))
+#else
+#define ANAME_FENCE(loc, order) atomic_thread_fence(order)
 #endif
 
 /* Counters a reader's thread keeps in its record: the owner adds with a
@@ -138,20 +145,15 @@ static inline void aname__ebr_enter(struct aname_ebr *e,
 	/* Acquire: a reader that sees epoch N sees every unlink that was
 	 * retired before N began. */
 	uint64_t epoch = atomic_load_explicit(&e->epoch, memory_order_acquire);
-#if ANAME_UNDER_TSAN
-	/* A full barrier of its own, in place of the fence (e->asym is
-	 * always false under TSan). */
-	(void)atomic_exchange_explicit(&r->active, epoch, memory_order_seq_cst);
-#else
 	atomic_store_explicit(&r->active, epoch, memory_order_release);
 	/* The store must be visible before the loads that follow: the
-	 * writer's membarrier ensures it, or else a full fence. */
+	 * writer's membarrier ensures it, or else a full fence (always
+	 * under TSan, where e->asym is false). */
 	if (e->asym) {
 		atomic_signal_fence(memory_order_seq_cst);
 	} else {
-		atomic_thread_fence(memory_order_seq_cst);
+		ANAME_FENCE(&r->active, memory_order_seq_cst);
 	}
-#endif
 }
 
 /* Release: everything read inside happens before a free that sees us
