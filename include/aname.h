@@ -968,7 +968,13 @@ ANAME_API int aname_stats_latency(aname_ctx_t *ctx, size_t i, uint32_t *le_ms,
 /**
  * Render every statistic, the latency histogram and the health verdict in
  * the Prometheus text exposition format (version 0.0.4), names prefixed
- * "aname_".
+ * "aname_".  The per-state gauge aname_targets{state} comes from a tally
+ * that the context's loop (aname_process() or its own thread) recomputes
+ * at most once a second, in small slices, while the metrics are read; it
+ * may lag the cache by about a second plus one pass (entries / 100 000
+ * s).  The first call, and any call after the loop stopped running for
+ * 10 s, counts for itself.  The cost of a call does not grow with the
+ * cache.
  * \return Length of the full text (snprintf-like: truncated if >= buflen),
  *         or ANAME_EINVAL.
  * \note Thread-safe.  Since 0.1.

@@ -677,13 +677,36 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 	return ANAME_OK;
 }
 
-void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
-		       void *arg)
+enum aname_scan_step aname__cache_scan_slice(struct aname_cache *c,
+					     struct aname_cache_cursor *cur,
+					     size_t buckets,
+					     aname_cache_scan_fn fn,
+					     void *arg)
 {
-	for (unsigned i = 0; i < c->n; i++) {
-		struct shard *s = &c->shards[i];
-		aname__spin_lock(&s->lock);
-		for (struct entry *e = s->head; e != NULL; e = e->lnext) {
+	if (cur->shard >= c->n) {
+		return ANAME_SCAN_DONE;
+	}
+	struct shard *s = &c->shards[cur->shard];
+	enum aname_scan_step step = ANAME_SCAN_MORE;
+	aname__spin_lock(&s->lock);
+	if (cur->mask == 0) {
+		cur->mask = s->mask;
+		cur->bucket = 0;
+	} else if (cur->mask != s->mask) {
+		/* Entries moved between buckets behind the cursor: begin the
+		 * shard again (tables only grow, so this is rare). */
+		cur->mask = 0;
+		step = ANAME_SCAN_RESTART;
+	}
+	/* The bucket array, not the LRU list: consecutive buckets let the
+	 * processor fetch several entries at once, where the list is a
+	 * chain of dependent loads. */
+	size_t end = cur->bucket + buckets;
+	for (; step == ANAME_SCAN_MORE && cur->bucket <= s->mask &&
+	       cur->bucket < end;
+	     cur->bucket++) {
+		for (struct entry *e = s->buckets[cur->bucket]; e != NULL;
+		     e = e->hnext) {
 			struct aname_cache_brief b = {
 				.res = e->res,
 				.fail_ms = e->fail_ms,
@@ -694,8 +717,14 @@ void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
 			};
 			fn(arg, &b);
 		}
-		aname__spin_unlock(&s->lock);
 	}
+	if (step == ANAME_SCAN_MORE && cur->bucket > s->mask) {
+		cur->shard++;
+		cur->mask = 0;
+		step = cur->shard < c->n ? ANAME_SCAN_SHARD : ANAME_SCAN_DONE;
+	}
+	aname__spin_unlock(&s->lock);
+	return step;
 }
 
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,

@@ -109,7 +109,7 @@ typedef int (*aname_cache_each_fn)(void *arg,
  * fn runs with no cache lock held. */
 int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 		      void *arg);
-/* What aname__cache_scan() shows of an entry, copying nothing. */
+/* What aname__cache_scan_slice() shows of an entry, copying nothing. */
 struct aname_cache_brief {
 	const aname_result_t *res; /* may be NULL */
 	uint64_t fail_ms;
@@ -118,12 +118,33 @@ struct aname_cache_brief {
 	uint64_t refresh_hold_ms;
 	uint64_t key_hash;
 };
-/* Every entry, under its shard's lock: fn must be quick and must take no
- * lock (it is for counting; aname__cache_each() is for everything else). */
+/* Called under a shard lock: fn must be quick and must take no lock (it
+ * is for counting; aname__cache_each() is for everything else). */
 typedef void (*aname_cache_scan_fn)(void *arg,
 				    const struct aname_cache_brief *b);
-void aname__cache_scan(struct aname_cache *c, aname_cache_scan_fn fn,
-		       void *arg);
+/* Where a sliced scan has got to; zeroed to start one. */
+struct aname_cache_cursor {
+	unsigned shard;
+	size_t bucket;
+	size_t mask; /* the shard's mask when its scan began (0: not begun) */
+};
+enum aname_scan_step {
+	ANAME_SCAN_MORE,    /* call again */
+	ANAME_SCAN_RESTART, /* the shard's table grew: forget what this
+			     * shard showed so far; it is shown again */
+	ANAME_SCAN_SHARD,   /* a shard is finished; more follow */
+	ANAME_SCAN_DONE,    /* every shard is finished */
+};
+/* Show fn the entries of at most \a buckets buckets from *cur, holding
+ * the shard's lock only for them, so that a scan of any size keeps each
+ * lock for a bounded time (about 40 ns a bucket, bench/notes.md).  A
+ * scan is not a snapshot: an entry added or removed while it runs may be
+ * shown or not, but none is shown twice. */
+enum aname_scan_step aname__cache_scan_slice(struct aname_cache *c,
+					     struct aname_cache_cursor *cur,
+					     size_t buckets,
+					     aname_cache_scan_fn fn,
+					     void *arg);
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions);
 /* Hit statistics (REQUESTS, HITS_FRESH, MISSES), summed over shards and

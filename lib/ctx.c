@@ -64,6 +64,7 @@ int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg)
 		.max_stale_s = ctx->cfg.max_stale_s,
 	};
 	ctx->cache = aname__cache_new(&cc);
+	aname__tally_init(ctx);
 	rc = aname__canary_init(&ctx->canary, &ctx->cfg);
 	for (int fam = 0; rc == ANAME_OK && fam < 2; fam++) {
 		int fd = aname__canary_fd(&ctx->canary,

@@ -28,6 +28,7 @@
 #include "registry.h"
 #include "request.h"
 #include "stats.h"
+#include "targets.h"
 #include "timer.h"
 #include "watchdog.h"
 
@@ -50,6 +51,7 @@ struct aname_ctx {
 	struct aname_watchdog wd;    /* watchdog.c */
 	struct aname_canary canary;  /* canary.c */
 	struct aname_stats stats;    /* stats.c */
+	struct aname_tally tally;    /* targets.c */
 };
 
 #endif /* ANAME_CTX_H */

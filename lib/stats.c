@@ -13,6 +13,7 @@
  * have to infer, such as CPU use.
  */
 #include "stats.h"
+#include "targets.h"
 
 #include "cache.h"
 #include "clock.h"
@@ -284,7 +285,7 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 	uint64_t now = aname__now_ms();
 	/* Bounded cardinality: one series per state, not per target. */
 	uint64_t by_state[ANAME_TARGET_STATE_COUNT_] = {0};
-	aname__targets_count(ctx, by_state);
+	aname__targets_count(ctx, now, by_state);
 	size_t n_up = ctx->canary.n;
 	pthread_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {

@@ -49,9 +49,6 @@ extern const uint32_t aname__latency_le[ANAME_LATENCY_BUCKETS];
 struct aname_ctx;
 /* ctx->lock held. */
 uint64_t aname__stat_read(struct aname_ctx *ctx, int stat, uint64_t now_ms);
-/* Cached (target, type) pairs by aname_target_state_t (targets.c), for
- * the metrics: one pass, no names. */
-void aname__targets_count(aname_ctx_t *ctx, uint64_t *by_state);
 /* aname_health() at a given time, so tests can look past the window. */
 int aname__health_at(aname_ctx_t *ctx, uint64_t now_ms, int *reason);
 

@@ -6,7 +6,8 @@
  * \file targets.c
  * \brief aname_targets_each(): the state of every cached or registered
  * (target, type), from the cache store, the fetch table, the registry and
- * the policy's view of backoff.
+ * the policy's view of backoff; and the metrics' per-state tally, kept by
+ * a timer (targets.h says why).
  */
 #include "aname_private.h"
 
@@ -16,7 +17,9 @@
 #include "name.h"
 #include "policy.h"
 #include "stats.h"
+#include "targets.h"
 #include "watchdog.h"
+#include "loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,35 +118,123 @@ static int on_item(void *arg, const struct aname_cache_item *it)
 	return report(w, &it->key, &v, it->changed_ms);
 }
 
-struct tally {
-	struct walk w;
+/* Called under a shard lock (aname__cache_scan_slice): no other lock, no
+ * allocation.  "Refreshing" is read from the cache's refresh hold, which
+ * fetch.c sets for as long as a fetch may run. */
+struct tally_walk {
+	aname_ctx_t *ctx;
+	uint64_t now;
 	uint64_t *by_state;
 };
 
-/* Under a shard lock (aname__cache_scan): no other lock, no allocation.
- * "Refreshing" is read from the cache's refresh hold, which fetch.c sets
- * for as long as a fetch may run. */
 static void tally_item(void *arg, const struct aname_cache_brief *b)
 {
-	struct tally *t = arg;
+	struct tally_walk *t = arg;
+	struct walk w = {t->ctx, NULL, NULL, t->now};
 	struct aname_cache_view v = {
 		.res = (aname_result_t *)b->res,
 		.fresh = b->res != NULL &&
-			 !aname__result_expired(b->res, t->w.now),
+			 !aname__result_expired(b->res, t->now),
 		.fail_ms = b->fail_ms,
 		.fails = b->fails,
 		.fail_status = b->fail_status,
 		.key_hash = b->key_hash,
 	};
-	bool running = b->refresh_hold_ms > t->w.now;
-	t->by_state[state_of(&t->w, &v, running)]++;
+	bool running = b->refresh_hold_ms > t->now;
+	t->by_state[state_of(&w, &v, running)]++;
 }
 
-void aname__targets_count(aname_ctx_t *ctx, uint64_t *by_state)
+/* One slice of the pass in \a y (starting one if none runs); true when
+ * the pass is finished and its counts are in y->done. */
+static bool tally_slice(aname_ctx_t *ctx, struct aname_tally *y,
+			uint64_t now)
 {
-	struct tally t = {{ctx, NULL, NULL, aname__now_ms()}, by_state};
-	/* One pass, shard locks only: nothing copied, no names rendered. */
-	aname__cache_scan(ctx->cache, tally_item, &t);
+	if (y->pass_started_ms == 0) {
+		memset(&y->cur, 0, sizeof(y->cur));
+		memset(y->pass, 0, sizeof(y->pass));
+		memset(y->shard, 0, sizeof(y->shard));
+		y->pass_started_ms = now;
+	}
+	struct tally_walk t = {ctx, now, y->shard};
+	enum aname_scan_step step = aname__cache_scan_slice(
+		ctx->cache, &y->cur, ANAME_TALLY_SLICE, tally_item, &t);
+	if (step == ANAME_SCAN_RESTART) {
+		memset(y->shard, 0, sizeof(y->shard));
+		return false;
+	}
+	if (step == ANAME_SCAN_MORE) {
+		return false;
+	}
+	for (int i = 0; i < ANAME_TARGET_STATE_COUNT_; i++) {
+		y->pass[i] += y->shard[i];
+		y->shard[i] = 0;
+	}
+	if (step == ANAME_SCAN_SHARD) {
+		return false;
+	}
+	memcpy(y->done, y->pass, sizeof(y->done));
+	y->done_ms = y->pass_started_ms;
+	y->pass_started_ms = 0;
+	return true;
+}
+
+/* The tally's timer: ctx->lock held (timer.c). */
+static void on_tally(struct aname_timer *tm, uint64_t now_ms)
+{
+	aname_ctx_t *ctx = tm->data;
+	struct aname_tally *y = &ctx->tally;
+	if (!tally_slice(ctx, y, now_ms)) {
+		aname__timer_arm(&ctx->timers, tm, now_ms + ANAME_TALLY_ROUND_MS);
+		return;
+	}
+	if (now_ms - y->wanted_ms < ANAME_TALLY_KEEP_MS) {
+		uint64_t next = y->done_ms + ANAME_TALLY_PERIOD_MS;
+		aname__timer_arm(&ctx->timers, tm, next > now_ms ? next : now_ms);
+	}
+	/* else nobody reads the gauges: no more passes until one does. */
+}
+
+void aname__tally_init(aname_ctx_t *ctx)
+{
+	memset(&ctx->tally, 0, sizeof(ctx->tally));
+	aname__timer_init(&ctx->tally.timer, on_tally, ctx);
+}
+
+void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
+			  uint64_t *by_state)
+{
+	struct aname_tally *y = &ctx->tally;
+	pthread_mutex_lock(&ctx->lock);
+	y->wanted_ms = now_ms;
+	bool armed = y->timer.idx != SIZE_MAX;
+	if (!armed) {
+		aname__timer_arm(&ctx->timers, &y->timer, now_ms);
+	}
+	bool recent = y->done_ms != 0 &&
+		      now_ms - y->done_ms <= ANAME_TALLY_MAX_AGE_MS;
+	if (recent) {
+		memcpy(by_state, y->done, sizeof(y->done));
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (!armed) {
+		aname__loop_wake(&ctx->loop);
+	}
+	if (recent) {
+		return;
+	}
+	/* No recent pass (the first call, or a host that stopped running
+	 * rounds): count now, in slices, with ctx->lock dropped. */
+	struct aname_tally own;
+	memset(&own, 0, sizeof(own));
+	while (!tally_slice(ctx, &own, now_ms)) {
+	}
+	memcpy(by_state, own.done, sizeof(own.done));
+	pthread_mutex_lock(&ctx->lock);
+	if (own.done_ms >= y->done_ms) {
+		memcpy(y->done, own.done, sizeof(own.done));
+		y->done_ms = own.done_ms;
+	}
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "clock.h"
+#include "targets.h"
 
 static void up(void)
 {
@@ -84,6 +87,59 @@ Test(targets, states_of_fresh_failing_and_registered)
 	/* Stop early: the callback's value comes back. */
 	cr_assert_eq(aname_targets_each(ctx, stop_at_first, NULL), 7);
 	cr_assert_eq(aname_targets_each(NULL, collect, &s), ANAME_EINVAL);
+	aname_ctx_free(ctx);
+}
+
+/* The metrics' "aname_targets{state=...}" gauge, or -1. */
+static long gauge(aname_ctx_t *ctx, const char *state)
+{
+	static char buf[16384];
+	int n = aname_metrics_prometheus(ctx, buf, sizeof(buf));
+	cr_assert(n > 0 && (size_t)n < sizeof(buf), "metrics: %d", n);
+	char pat[64];
+	snprintf(pat, sizeof(pat), "aname_targets{state=\"%s\"} ", state);
+	const char *p = strstr(buf, pat);
+	return p != NULL ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Run the host's loop (poll on aname_fd, aname_process) until \a state's
+ * gauge reads \a want; returns the milliseconds it took, or -1. */
+static long await_gauge(aname_ctx_t *ctx, const char *state, long want,
+			int limit_ms)
+{
+	uint64_t t0 = aname__now_ms();
+	while (gauge(ctx, state) != want) {
+		uint64_t now = aname__now_ms();
+		if (now - t0 > (uint64_t)limit_ms) {
+			return -1;
+		}
+		int t = aname_timeout_ms(ctx);
+		struct pollfd pfd = {aname_fd(ctx), POLLIN, 0};
+		poll(&pfd, 1, t < 0 || t > 50 ? 50 : t);
+		aname_process(ctx);
+	}
+	return (long)(aname__now_ms() - t0);
+}
+
+/* The per-state gauges come from a tally that the loop's timer keeps
+ * (lib/targets.h): the first metrics call counts for itself; later ones
+ * copy the last pass, which catches up with a change within a period. */
+Test(targets, metrics_gauges_follow_the_cache)
+{
+	aname_ctx_t *ctx = th_ctx(ts_proxy_port(th_px), NULL);
+	th_done_t d = {0};
+	cr_assert_eq(th_resolve(ctx, "www.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+	cr_assert_eq(gauge(ctx, "fresh"), 1, "counted by the first call");
+	cr_assert_eq(gauge(ctx, "backoff"), 0);
+	ts_proxy_set_mode(th_px, "c1.example.test", TS_MODE_SERVFAIL, 0);
+	cr_assert_neq(th_resolve(ctx, "c1.example.test", 1, 0, &d), ANAME_OK);
+	th_done_clear(&d);
+	long ms = await_gauge(ctx, "backoff", 1,
+			      ANAME_TALLY_PERIOD_MS + 2000);
+	cr_assert_geq(ms, 0, "the tally never saw the failure");
+	cr_assert_eq(gauge(ctx, "fresh"), 1);
+	cr_log_info("backoff gauge caught up in %ld ms\n", ms);
 	aname_ctx_free(ctx);
 }
 
