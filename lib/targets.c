@@ -14,12 +14,12 @@
 #include "cache.h"
 #include "clock.h"
 #include "ctx.h"
+#include "loop.h"
 #include "name.h"
 #include "policy.h"
 #include "stats.h"
 #include "targets.h"
 #include "watchdog.h"
-#include "loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -118,15 +118,15 @@ static int on_item(void *arg, const struct aname_cache_item *it)
 	return report(w, &it->key, &v, it->changed_ms);
 }
 
-/* Called under a shard lock (aname__cache_scan_slice): no other lock, no
- * allocation.  "Refreshing" is read from the cache's refresh hold, which
- * fetch.c sets for as long as a fetch may run. */
 struct tally_walk {
 	aname_ctx_t *ctx;
 	uint64_t now;
 	uint64_t *by_state;
 };
 
+/* Called under a shard lock (aname__cache_scan_slice): no other lock, no
+ * allocation.  "Refreshing" is read from the cache's refresh hold, which
+ * fetch.c sets for as long as a fetch may run. */
 static void tally_item(void *arg, const struct aname_cache_brief *b)
 {
 	struct tally_walk *t = arg;

@@ -51,8 +51,9 @@ struct aname_tally {
 struct aname_ctx;
 void aname__tally_init(struct aname_ctx *ctx);
 /* Cached (target, type) pairs by aname_target_state_t, for the metrics:
- * the last pass if it is recent, otherwise counted now.  ctx->lock held
- * (it is dropped and taken again while counting). */
+ * the last pass if it is recent, otherwise counted now, in slices.
+ * Called without ctx->lock: it takes the lock only to read and store the
+ * tally, never while counting. */
 void aname__targets_count(struct aname_ctx *ctx, uint64_t now_ms,
 			  uint64_t *by_state);
 
