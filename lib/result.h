@@ -20,16 +20,22 @@
  * and a combined A+AAAA result (rrtype BOTH) that references two parts.
  */
 struct aname_result {
+	/* What a hit reads comes first (synth.c: the type, the count, the
+	 * expiry, the TTL and the status, then data[]): 32 bytes of header,
+	 * so a one-address answer is 36 bytes that one cache line holds
+	 * whenever malloc places it in the first half of a line.  The small
+	 * fields are narrow for that (and for memory per entry): statuses
+	 * are small negative numbers, rcodes are 4-bit or -1. */
 	atomic_uint refs;
 	uint16_t rrtype;
-	uint8_t chain;
-	uint8_t secure;
-	int status;         /* ANAME_OK or a failure (never cached) */
-	int rcode;          /* 0 or 3 when status == ANAME_OK */
+	uint16_t count;     /* addresses */
+	uint64_t expire_ms; /* monotonic; fresh before this */
 	uint32_t ttl;       /* clamped TTL as received */
 	uint32_t stale_ttl; /* TTL to report once expired */
-	uint64_t expire_ms; /* monotonic; fresh before this */
-	uint16_t count;     /* addresses */
+	int16_t status;     /* ANAME_OK or a failure (never cached) */
+	int8_t rcode;       /* 0 or 3 when status == ANAME_OK; else -1 */
+	uint8_t chain;
+	uint8_t secure;
 	uint16_t target_len;
 	/* Per type: the addresses, then the target text (NUL-terminated).
 	 * BOTH: a struct aname_result_pair, then the text.  The pair lives
@@ -37,6 +43,9 @@ struct aname_result {
 	 * type: 24 bytes less per cache entry. */
 	_Alignas(8) uint8_t data[];
 };
+
+_Static_assert(sizeof(struct aname_result) == 32,
+	       "a hit reads the header and the first address together");
 
 struct aname_result_pair {
 	struct aname_result *parts[2]; /* A, AAAA (NULL if failed) */
