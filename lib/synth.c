@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
-#include <endian.h>
 #include <string.h>
 
 static bool valid_type(uint16_t t)
@@ -74,84 +73,12 @@ static const aname_result_t *addresses_of(const aname_result_t *res,
 	return p != NULL && p->status == ANAME_OK && p->count > 0 ? p : NULL;
 }
 
-/* A short copy without a libc call: eight bytes at a time, the last word
- * overlapping. */
-static void copy_name(uint8_t *dst, const uint8_t *src, size_t n)
-{
-	if (n < 8) {
-		for (size_t i = 0; i < n; i++) {
-			dst[i] = src[i];
-		}
-		return;
-	}
-	for (size_t i = 0; i + 8 <= n; i += 8) {
-		memcpy(dst + i, src + i, 8);
-	}
-	memcpy(dst + n - 8, src + n - 8, 8);
-}
-
-/* The ten octets after an RR's owner: type, class IN, TTL and RDLENGTH,
- * in network order.  Built once per RRset, written with two stores. */
-struct rr_fixed {
-	uint64_t type_class_ttl; /* as the first 8 octets lie in memory */
-	uint16_t rdlength;
-};
-
-static inline struct rr_fixed rr_fixed(uint16_t type, uint32_t ttl)
-{
-	uint64_t host = (uint64_t)type << 48 | (uint64_t)1 /* IN */ << 32 | ttl;
-	uint16_t rdlen = type == ANAME_RRTYPE_A ? 4 : 16;
-	return (struct rr_fixed){ htobe64(host), htobe16(rdlen) };
-}
-
-/* One address into the RR at p; fixed-size copies, not a libc call. */
-static inline __attribute__((always_inline)) void
-put_rr(uint8_t *p, const uint8_t *owner, size_t owner_len,
-       struct rr_fixed fixed, size_t alen, const uint8_t *addr)
-{
-	copy_name(p, owner, owner_len);
-	p += owner_len;
-	memcpy(p, &fixed.type_class_ttl, 8);
-	memcpy(p + 8, &fixed.rdlength, 2);
-	if (alen == 4) {
-		memcpy(p + 10, addr, 4);
-	} else {
-		memcpy(p + 10, addr, 16);
-	}
-}
-
-/* A cached per-type answer: the hit path, kept small. */
-static int synth_one(const aname_result_t *res, uint16_t type,
-		     const uint8_t *owner, size_t owner_len, uint32_t alias_ttl,
-		     uint64_t now_ms, uint8_t *buf, size_t buflen,
-		     size_t *written)
-{
-	if (res->status != ANAME_OK || res->count == 0) {
-		*written = 0;
-		return 0;
-	}
-	uint32_t left = aname__result_ttl_at(res, now_ms);
-	uint32_t ttl = left < alias_ttl ? left : alias_ttl;
-	size_t alen = type == ANAME_RRTYPE_A ? 4 : 16;
-	size_t rrlen = owner_len + 10 + alen;
-	if (buflen < res->count * rrlen) {
-		return ANAME_ENOSPC;
-	}
-	struct rr_fixed fixed = rr_fixed(type, ttl);
-	for (size_t i = 0; i < res->count; i++) {
-		put_rr(buf + i * rrlen, owner, owner_len, fixed, alen,
-		       res->data + i * alen);
-	}
-	*written = res->count * rrlen;
-	return (int)res->count;
-}
-
-/* A combined A+AAAA result, or a type asked of the other's result: kept
- * out of line so that the hit path above pays for none of it. */
-__attribute__((noinline)) static int
-synth_general(const aname_result_t *res, uint16_t rrtype,
-	      const uint8_t *owner, size_t owner_len, uint32_t alias_ttl,
-	      uint64_t now_ms, uint8_t *buf, size_t buflen, size_t *written)
+/* A combined A+AAAA result, or a type asked of the other's result: out
+ * of line (synth.h), so that the hit path pays for none of it. */
+int aname__synth_general(const aname_result_t *res, uint16_t rrtype,
+			 const uint8_t *owner, size_t owner_len,
+			 uint32_t alias_ttl, uint64_t now_ms, uint8_t *buf,
+			 size_t buflen, size_t *written)
 {
 	uint16_t types[2];
 	const aname_result_t *sets[2];
@@ -176,9 +103,9 @@ synth_general(const aname_result_t *res, uint16_t rrtype,
 		if (buflen - pos < set->count * rrlen) {
 			return ANAME_ENOSPC;
 		}
-		struct rr_fixed fixed = rr_fixed(types[t], ttl);
+		struct aname_rr_fixed fixed = aname__rr_fixed(types[t], ttl);
 		for (size_t i = 0; i < set->count; i++) {
-			put_rr(buf + pos, owner, owner_len, fixed, alen,
+			aname__put_rr(buf + pos, owner, owner_len, fixed, alen,
 			       set->data + i * alen);
 			pos += rrlen;
 			rrs++;
@@ -186,19 +113,6 @@ synth_general(const aname_result_t *res, uint16_t rrtype,
 	}
 	*written = pos;
 	return rrs;
-}
-
-int aname__synth_wire_at(const aname_result_t *res, uint16_t rrtype,
-			 const uint8_t *owner, size_t owner_len,
-			 uint32_t alias_ttl, uint64_t now_ms, uint8_t *buf,
-			 size_t buflen, size_t *written)
-{
-	if (res->rrtype == rrtype && rrtype != ANAME_RRTYPE_BOTH) {
-		return synth_one(res, rrtype, owner, owner_len, alias_ttl,
-				 now_ms, buf, buflen, written);
-	}
-	return synth_general(res, rrtype, owner, owner_len, alias_ttl, now_ms,
-			     buf, buflen, written);
 }
 
 int aname_synth_wire(const aname_result_t *res, uint16_t rrtype,
