@@ -103,6 +103,14 @@ int aname_ctx_new(aname_ctx_t **out, const aname_config_t *cfg)
 	return ANAME_OK;
 }
 
+void aname__ctx_unlock(struct aname_ctx *ctx)
+{
+	struct aname_driver *owed =
+		aname__driver_take_wake(aname__watchdog_driver(ctx));
+	pthread_mutex_unlock(&ctx->lock);
+	aname__driver_give_wake(owed);
+}
+
 void aname_ctx_free(aname_ctx_t *ctx)
 {
 	if (ctx == NULL) {

@@ -88,10 +88,19 @@ int aname__driver_start(const aname_config_t *cfg, bool create_here,
 
 /* Queue a resolution.  Returns the job (the caller holds one reference:
  * aname__job_release() once it came out of the inbox, or
- * aname__driver_cancel()), or NULL when memory ran out. */
+ * aname__driver_cancel()), or NULL when memory ran out.  The driver is
+ * not woken here but owed a wake (aname__driver_take_wake()): submitters
+ * hold the context lock, and a write that wakes another thread is not
+ * made under it (aname__ctx_unlock() makes it after). */
 struct aname_job *aname__driver_submit(struct aname_driver *d,
 				       const char *qname, uint16_t qtype,
 				       void *arg);
+
+/* The wake a submit left owed, if any: then a reference to \a d, for
+ * aname__driver_give_wake() to write the wake and drop, with no lock held.
+ * Only one caller gets a given wake.  NULL for none (or \a d NULL). */
+struct aname_driver *aname__driver_take_wake(struct aname_driver *d);
+void aname__driver_give_wake(struct aname_driver *d);
 
 /* Give the job up.  Returns true when it had no outcome yet: it will
  * never reach the inbox, and the caller's reference is gone.  False when

@@ -56,7 +56,7 @@ static int background(aname_ctx_t *ctx, const struct aname_cache_key *k,
 		aname__stats_event(&ctx->stats, ANAME_EV_SHED, now);
 		rc = ANAME_ESHED;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	if (rc == ANAME_OK) {
 		aname__loop_wake(&ctx->loop);
 	}
@@ -68,7 +68,7 @@ static void count_stale(aname_ctx_t *ctx)
 	pthread_mutex_lock(&ctx->lock);
 	aname__stat_inc(&ctx->stats, ANAME_STAT_HITS_STALE);
 	aname__stats_event(&ctx->stats, ANAME_EV_STALE, aname__now_ms());
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 }
 
 /* Wire names from hosts are checked only when they are not found: a name

@@ -285,7 +285,7 @@ static void process_round(aname_ctx_t *ctx)
 		l->in_callback = true;
 		l->cb_thread = pthread_self();
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	/* What this round logged, now that no library lock is held. */
 	aname__log_flush(&ctx->log);
 	if (list == NULL) {
@@ -299,7 +299,7 @@ static void process_round(aname_ctx_t *ctx)
 	pthread_mutex_lock(&ctx->lock);
 	l->in_callback = false;
 	pthread_cond_broadcast(&l->idle_cond);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 }
 
 int aname_process(aname_ctx_t *ctx)
@@ -312,7 +312,7 @@ int aname_process(aname_ctx_t *ctx)
 	}
 	pthread_mutex_lock(&ctx->lock);
 	bool nested = in_own_callback(ctx);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	if (nested) {
 		return ANAME_EBUSY;
 	}
@@ -383,14 +383,14 @@ int aname_wait(aname_ctx_t *ctx, int timeout_ms)
 				      : start + (uint64_t)timeout_ms;
 	pthread_mutex_lock(&ctx->lock);
 	if (in_own_callback(ctx)) {
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		return ANAME_EBUSY;
 	}
 	if (ctx->cfg.thread) {
 		while (!idle_locked(ctx)) {
 			uint64_t now = aname__now_ms();
 			if (now >= end) {
-				pthread_mutex_unlock(&ctx->lock);
+				aname__ctx_unlock(ctx);
 				return ANAME_ETIMEDOUT;
 			}
 			/* Bounded waits: a delivery round signals, but a
@@ -404,15 +404,15 @@ int aname_wait(aname_ctx_t *ctx, int timeout_ms)
 			pthread_cond_timedwait(&ctx->loop.idle_cond,
 					       &ctx->lock, &ts);
 		}
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		return ANAME_OK;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	for (;;) {
 		pthread_mutex_lock(&ctx->lock);
 		bool idle = idle_locked(ctx);
 		int t = timeout_locked(ctx, aname__now_ms());
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		if (idle) {
 			return ANAME_OK;
 		}

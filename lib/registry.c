@@ -145,7 +145,7 @@ int aname_target_register(aname_ctx_t *ctx, const char *target,
 		/* Due now: the next aname_process() resolves it. */
 		aname__timer_arm(&ctx->timers, &g->refresh, aname__now_ms());
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	aname__loop_wake(&ctx->loop);
 	return rc;
 }
@@ -162,7 +162,7 @@ int aname_target_unregister(aname_ctx_t *ctx, const char *target,
 	pthread_mutex_lock(&ctx->lock);
 	for (size_t i = 0; i < n; i++) {
 		if (find(ctx, &keys[i]) == NULL) {
-			pthread_mutex_unlock(&ctx->lock);
+			aname__ctx_unlock(ctx);
 			return ANAME_ENOENT;
 		}
 	}
@@ -174,7 +174,7 @@ int aname_target_unregister(aname_ctx_t *ctx, const char *target,
 			free(g);
 		}
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	return ANAME_OK;
 }
 

@@ -286,7 +286,7 @@ int aname_resolve(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	}
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->freeing) {
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		free(r);
 		return ANAME_EBUSY;
 	}
@@ -296,14 +296,14 @@ int aname_resolve(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	/* +1: now is truncated to the millisecond, and a deadline must never
 	 * fire early. */
 	if (aname__htab_insert(&ctx->reqs.tab, r) != ANAME_OK) {
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		free(r);
 		return ANAME_ENOMEM;
 	}
 	if (aname__timer_arm(&ctx->timers, &r->deadline, now + t + 1) !=
 	    ANAME_OK) {
 		aname__htab_remove(&ctx->reqs.tab, r);
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		free(r);
 		return ANAME_ENOMEM;
 	}
@@ -332,7 +332,7 @@ int aname_resolve(aname_ctx_t *ctx, const char *target, uint16_t rrtype,
 	if (qid != NULL) {
 		*qid = r->qid;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	/* The loop recomputes its timeout: this request has a deadline. */
 	aname__loop_wake(&ctx->loop);
 	return ANAME_OK;
@@ -346,7 +346,7 @@ int aname_cancel(aname_ctx_t *ctx, aname_qid_t qid)
 	pthread_mutex_lock(&ctx->lock);
 	struct aname_request *r = req_find(ctx, qid);
 	if (r == NULL) {
-		pthread_mutex_unlock(&ctx->lock);
+		aname__ctx_unlock(ctx);
 		return ANAME_ENOENT;
 	}
 	aname__htab_remove(&ctx->reqs.tab, r);
@@ -359,7 +359,7 @@ int aname_cancel(aname_ctx_t *ctx, aname_qid_t qid)
 		aname__fetch_leave(ctx, &r->sub[i].w, true);
 	}
 	aname__stat_inc(&ctx->stats, ANAME_STAT_CANCELLATIONS);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	request_free(r);
 	return ANAME_OK;
 }
@@ -408,7 +408,7 @@ void aname__requests_abort(struct aname_ctx *ctx, int status)
 		list = r;
 	}
 	aname__htab_free(&ctx->reqs.tab);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	/* Every request not yet delivered ends in exactly one callback, even
 	 * now: pending and queued alike. */
 	while (list != NULL) {

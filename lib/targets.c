@@ -215,7 +215,7 @@ void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 	if (recent) {
 		memcpy(by_state, y->done, sizeof(y->done));
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	if (!armed) {
 		aname__loop_wake(&ctx->loop);
 	}
@@ -234,7 +234,7 @@ void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 		memcpy(y->done, own.done, sizeof(own.done));
 		y->done_ms = own.done_ms;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 }
 
 int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)
@@ -252,7 +252,7 @@ int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)
 	size_t n = 0;
 	pthread_mutex_lock(&ctx->lock);
 	rc = aname__registry_keys(ctx, &keys, &n);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	for (size_t i = 0; rc == ANAME_OK && i < n; i++) {
 		struct aname_cache_view v;
 		aname__cache_get(ctx->cache, &keys[i], w.now, false, &v);
