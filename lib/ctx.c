@@ -107,8 +107,12 @@ void aname__ctx_unlock(struct aname_ctx *ctx)
 {
 	struct aname_driver *owed =
 		aname__driver_take_wake(aname__watchdog_driver(ctx));
+	bool host = aname__loop_take_wake(&ctx->loop);
 	pthread_mutex_unlock(&ctx->lock);
 	aname__driver_give_wake(owed);
+	if (host) {
+		aname__loop_wake(&ctx->loop);
+	}
 }
 
 void aname_ctx_free(aname_ctx_t *ctx)
@@ -118,7 +122,7 @@ void aname_ctx_free(aname_ctx_t *ctx)
 	}
 	pthread_mutex_lock(&ctx->lock);
 	ctx->freeing = true;
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	aname__loop_stop_thread(ctx);
 	/* From here no job callback runs: the driver stopped or was
 	 * abandoned, within FREE_WAIT_MS. */
@@ -128,7 +132,7 @@ void aname_ctx_free(aname_ctx_t *ctx)
 	aname__loop_forget(&ctx->loop);
 	aname__fetches_clear(ctx);
 	aname__registry_clear(ctx);
-	pthread_mutex_unlock(&ctx->lock);
+	aname__ctx_unlock(ctx);
 	aname__log_flush(&ctx->log);
 	ctx_release(ctx);
 }

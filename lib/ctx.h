@@ -54,13 +54,14 @@ struct aname_ctx {
 	struct aname_tally tally;    /* targets.c */
 };
 
-/* Unlock ctx->lock, then write the wake a submit made under it left owed
- * (driver.h): the write wakes the driver thread, which on a busy machine
- * may take this CPU at once, and the lock must not be held through that.
+/* Unlock ctx->lock, then write the wakes that code under it left owed: the
+ * driver's for a submit (driver.h), the host's for a queued delivery
+ * (loop.h).  A write wakes another thread, which on a busy machine may
+ * take this CPU at once, and the lock must not be held through that.
  * Every unlock after code that may submit (a fetch started or re-issued)
- * goes through here; a wake missed would wait for the watchdog's next
- * probe (watchdog_interval_ms, 1 s by default), which wakes the driver
- * itself. */
+ * or complete a request goes through here; a driver wake missed would
+ * wait for the watchdog's next probe (watchdog_interval_ms, 1 s by
+ * default), which wakes the driver itself. */
 void aname__ctx_unlock(struct aname_ctx *ctx);
 
 #endif /* ANAME_CTX_H */

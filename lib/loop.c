@@ -148,7 +148,14 @@ void aname__loop_queue(struct aname_loop *l, struct aname_request *r)
 		l->queue_head = r;
 	}
 	l->queue_tail = r;
-	aname__loop_wake(l);
+	l->wake_owed = true;
+}
+
+bool aname__loop_take_wake(struct aname_loop *l)
+{
+	bool owed = l->wake_owed;
+	l->wake_owed = false;
+	return owed;
 }
 
 void aname__loop_unqueue(struct aname_loop *l, struct aname_request *r)

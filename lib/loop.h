@@ -56,6 +56,7 @@ struct aname_loop {
 
 	/* Under ctx->lock: */
 	struct aname_request *queue_head, *queue_tail;
+	bool wake_owed; /* queued since the last wake: aname__ctx_unlock() */
 	bool in_callback;
 	pthread_t cb_thread;
 	pthread_cond_t idle_cond; /* a delivery round ended */
@@ -72,8 +73,11 @@ int aname__loop_watch(struct aname_loop *l, int fd);
 void aname__loop_destroy(struct aname_loop *l);
 /* Make the host's fd readable; any thread. */
 void aname__loop_wake(struct aname_loop *l);
-/* Delivery queue; ctx->lock held. */
+/* Delivery queue; ctx->lock held.  Queueing owes the host a wake, which
+ * aname__ctx_unlock() writes once the lock is dropped. */
 void aname__loop_queue(struct aname_loop *l, struct aname_request *r);
+/* ctx->lock held: whether a wake is owed (and no longer, once asked). */
+bool aname__loop_take_wake(struct aname_loop *l);
 void aname__loop_unqueue(struct aname_loop *l, struct aname_request *r);
 /* Thread mode. */
 int aname__loop_start_thread(struct aname_ctx *ctx);
