@@ -222,7 +222,7 @@ bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job)
 		return true;
 	}
 	if (push(&d->cancels, job, &job->cnext)) {
-		wake(d);
+		atomic_store(&d->wake_owed, true); /* as a submit's */
 	}
 	return true;
 }

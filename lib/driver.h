@@ -105,7 +105,9 @@ void aname__driver_give_wake(struct aname_driver *d);
 /* Give the job up.  Returns true when it had no outcome yet: it will
  * never reach the inbox, and the caller's reference is gone.  False when
  * its outcome is (or is being) posted: the caller keeps its reference
- * and will find the job in the inbox.  Takes no lock and never waits. */
+ * and will find the job in the inbox.  Takes no lock and never waits;
+ * like a submit, it leaves the driver's wake owed (a late one only delays
+ * libunbound's cleanup: the job is already out of the caller's hands). */
 bool aname__driver_cancel(struct aname_driver *d, struct aname_job *job);
 
 /* The caller's reference. */
