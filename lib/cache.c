@@ -24,7 +24,7 @@
  * where a per-shard lock made every hit pull the lock's cache line from
  * the core that took it last.
  *
- * Writers (put, fail, the refresh hold) take the shard's spin lock
+ * Writers (put, fail, the refresh hold) take the shard's lock
  * (spin.h), and bracket their changes with the sequence count.  Nothing is
  * allocated or freed under a shard lock except the rare doubling of a
  * shard's bucket table: a new entry and its retirement record are
