@@ -210,7 +210,7 @@ int aname__answer_from_packet(const uint8_t *pkt_wire, size_t len, int rcode,
 		ttl = ttl > lim->neg_max_ttl ? lim->neg_max_ttl : ttl;
 	}
 	res->status = ANAME_OK;
-	res->rcode = loop ? LDNS_RCODE_NOERROR : rcode;
+	res->rcode = (int8_t)(loop ? LDNS_RCODE_NOERROR : rcode);
 	res->ttl = ttl;
 	res->chain = (uint8_t)chain;
 	res->secure = secure ? 1 : 0;

@@ -56,7 +56,7 @@ aname_result_t *aname__result_failure(uint16_t rrtype, const char *target,
 {
 	aname_result_t *res = aname__result_new(rrtype, target, 0);
 	if (res != NULL) {
-		res->status = status;
+		res->status = (int16_t)status;
 		res->rcode = -1;
 	}
 	return res;
@@ -75,10 +75,10 @@ aname_result_t *aname__result_both(const char *target, aname_result_t *a,
 	pair->parts[1] = aname_result_ref(aaaa);
 	pair->part_status[0] = a != NULL ? a->status : a_status;
 	pair->part_status[1] = aaaa != NULL ? aaaa->status : aaaa_status;
-	res->status = pair->part_status[0] == ANAME_OK ||
-				      pair->part_status[1] == ANAME_OK
-			      ? ANAME_OK
-			      : pair->part_status[0];
+	res->status = (int16_t)(pair->part_status[0] == ANAME_OK ||
+						pair->part_status[1] == ANAME_OK
+					? ANAME_OK
+					: pair->part_status[0]);
 	res->secure = (a == NULL || a->secure) && (aaaa == NULL || aaaa->secure);
 	return res;
 }

@@ -331,7 +331,7 @@ static int load_entry(void *arg, const struct aname_snapshot_entry *e)
 	size_t alen = e->rrtype == ANAME_RRTYPE_AAAA ? 16 : 4;
 	memcpy(aname__result_addrs(r), e->addrs, (size_t)e->count * alen);
 	r->status = ANAME_OK;
-	r->rcode = e->rcode;
+	r->rcode = (int8_t)e->rcode;
 	r->secure = (uint8_t)e->secure;
 	r->chain = (uint8_t)e->chain;
 	r->ttl = e->ttl;

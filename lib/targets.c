@@ -88,7 +88,7 @@ static int report(struct walk *w, const struct aname_cache_key *k,
 	if (r != NULL) {
 		uint64_t got = r->expire_ms - (uint64_t)r->ttl * 1000u;
 		info.addresses = r->count;
-		info.rcode = r->rcode;
+		info.rcode = (int)r->rcode;
 		info.age_s = age_s(w->now, got);
 		info.ttl_left_s = aname__result_expired(r, w->now)
 					  ? 0
