@@ -972,9 +972,12 @@ ANAME_API int aname_stats_latency(aname_ctx_t *ctx, size_t i, uint32_t *le_ms,
  * that the context's loop (aname_process() or its own thread) recomputes
  * at most once a second, in small slices, while the metrics are read; it
  * may lag the cache by about a second plus one pass (entries / 100 000
- * s).  The first call, and any call after the loop stopped running for
- * 10 s, counts for itself.  The cost of a call does not grow with the
- * cache.
+ * s).  When no pass has finished in the last 10 s (the first call, or a
+ * loop that stopped running), a call counts for itself if the cache is
+ * small (up to 8 192 hash buckets, which hold about as many entries:
+ * under a millisecond); with a larger cache it leaves the aname_targets
+ * series out (absent, never zero) until the loop's pass is done.  So the
+ * cost of a call does not grow with the cache.
  * \return Length of the full text (snprintf-like: truncated if >= buflen),
  *         or ANAME_EINVAL.
  * \note Thread-safe.  Since 0.1.

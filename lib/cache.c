@@ -677,6 +677,15 @@ int aname__cache_each(struct aname_cache *c, aname_cache_each_fn fn,
 	return ANAME_OK;
 }
 
+size_t aname__cache_buckets(struct aname_cache *c)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		n += ACQUIRE(c->shards[i].mask) + 1;
+	}
+	return n;
+}
+
 enum aname_scan_step aname__cache_scan_slice(struct aname_cache *c,
 					     struct aname_cache_cursor *cur,
 					     size_t buckets,

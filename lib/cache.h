@@ -145,6 +145,10 @@ enum aname_scan_step aname__cache_scan_slice(struct aname_cache *c,
 					     size_t buckets,
 					     aname_cache_scan_fn fn,
 					     void *arg);
+/* Buckets over every shard: what a whole scan visits (tables grow so that
+ * they hold about one entry a bucket at most).  A moment's figure: any
+ * thread, no lock. */
+size_t aname__cache_buckets(struct aname_cache *c);
 void aname__cache_usage(struct aname_cache *c, uint64_t *entries,
 			uint64_t *bytes, uint64_t *evictions);
 /* Hit statistics (REQUESTS, HITS_FRESH, MISSES), summed over shards and

@@ -285,7 +285,7 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 	uint64_t now = aname__now_ms();
 	/* Bounded cardinality: one series per state, not per target. */
 	uint64_t by_state[ANAME_TARGET_STATE_COUNT_] = {0};
-	aname__targets_count(ctx, now, by_state);
+	bool counted = aname__targets_count(ctx, now, by_state);
 	size_t n_up = ctx->canary.n;
 	pthread_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ANAME_STAT_COUNT_; i++) {
@@ -307,11 +307,15 @@ int aname_metrics_prometheus(aname_ctx_t *ctx, char *buf, size_t buflen)
 		"# TYPE aname_build_info gauge\n"
 		"aname_build_info{version=\"%s\"} 1\n",
 	    ANAME_VERSION_STR);
-	put(&o, "# HELP aname_targets cached or registered (target, type) "
-		"pairs by state\n# TYPE aname_targets gauge\n");
-	for (int i = 0; i < ANAME_TARGET_STATE_COUNT_; i++) {
-		put(&o, "aname_targets{state=\"%s\"} %llu\n",
-		    aname_target_state_name(i), (unsigned long long)by_state[i]);
+	/* Left out, not zero, while there is no count to give. */
+	if (counted) {
+		put(&o, "# HELP aname_targets cached or registered (target, "
+			"type) pairs by state\n# TYPE aname_targets gauge\n");
+		for (int i = 0; i < ANAME_TARGET_STATE_COUNT_; i++) {
+			put(&o, "aname_targets{state=\"%s\"} %llu\n",
+			    aname_target_state_name(i),
+			    (unsigned long long)by_state[i]);
+		}
 	}
 	if (n_up > 0) {
 		put(&o, "# HELP aname_upstream_up 1 while the upstream answers "

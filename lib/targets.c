@@ -174,6 +174,7 @@ static bool tally_slice(aname_ctx_t *ctx, struct aname_tally *y,
 	}
 	memcpy(y->done, y->pass, sizeof(y->done));
 	y->done_ms = y->pass_started_ms;
+	y->finished_ms = now;
 	y->pass_started_ms = 0;
 	return true;
 }
@@ -200,7 +201,7 @@ void aname__tally_init(aname_ctx_t *ctx)
 	aname__timer_init(&ctx->tally.timer, on_tally, ctx);
 }
 
-void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
+bool aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 			  uint64_t *by_state)
 {
 	struct aname_tally *y = &ctx->tally;
@@ -210,8 +211,8 @@ void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 	if (!armed) {
 		aname__timer_arm(&ctx->timers, &y->timer, now_ms);
 	}
-	bool recent = y->done_ms != 0 &&
-		      now_ms - y->done_ms <= ANAME_TALLY_MAX_AGE_MS;
+	bool recent = y->finished_ms != 0 &&
+		      now_ms <= y->finished_ms + ANAME_TALLY_MAX_AGE_MS;
 	if (recent) {
 		memcpy(by_state, y->done, sizeof(y->done));
 	}
@@ -220,10 +221,14 @@ void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 		aname__loop_wake(&ctx->loop);
 	}
 	if (recent) {
-		return;
+		return true;
 	}
 	/* No recent pass (the first call, or a host that stopped running
-	 * rounds): count now, in slices, with ctx->lock dropped. */
+	 * rounds): count now, in slices, with ctx->lock dropped, but only
+	 * a small cache; a large one waits for the loop's pass. */
+	if (aname__cache_buckets(ctx->cache) > ANAME_TALLY_INLINE_BUCKETS) {
+		return false;
+	}
 	struct aname_tally own;
 	memset(&own, 0, sizeof(own));
 	while (!tally_slice(ctx, &own, now_ms)) {
@@ -233,8 +238,10 @@ void aname__targets_count(aname_ctx_t *ctx, uint64_t now_ms,
 	if (own.done_ms >= y->done_ms) {
 		memcpy(y->done, own.done, sizeof(own.done));
 		y->done_ms = own.done_ms;
+		y->finished_ms = own.finished_ms;
 	}
 	aname__ctx_unlock(ctx);
+	return true;
 }
 
 int aname_targets_each(aname_ctx_t *ctx, aname_target_cb cb, void *arg)

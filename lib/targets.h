@@ -22,6 +22,7 @@
 #include "cache.h"
 #include "timer.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Buckets one round of the tally visits, and the pause between rounds:
@@ -30,12 +31,19 @@
 #define ANAME_TALLY_SLICE 1024
 #define ANAME_TALLY_ROUND_MS 10
 /* Passes start at most this often, and go on only while the metrics
- * were asked for within ANAME_TALLY_KEEP_MS; a pass older than
- * ANAME_TALLY_MAX_AGE_MS (a host that stopped running rounds) is not
- * used: the caller counts for itself. */
+ * were asked for within ANAME_TALLY_KEEP_MS.  A pass that finished more
+ * than ANAME_TALLY_MAX_AGE_MS ago (none yet, or a host that stopped
+ * running rounds) is not used: the caller counts for itself if the cache
+ * has at most ANAME_TALLY_INLINE_BUCKETS buckets (about 0.1 us an entry,
+ * and a table holds about one entry a bucket at most: under a
+ * millisecond), and otherwise reports no count until the loop's pass is
+ * done, so that no call's cost grows with the cache.  The age is taken
+ * from the end of a pass, not its start: a pass over a million entries
+ * takes longer than the limit. */
 #define ANAME_TALLY_PERIOD_MS 1000
 #define ANAME_TALLY_KEEP_MS 300000
 #define ANAME_TALLY_MAX_AGE_MS 10000
+#define ANAME_TALLY_INLINE_BUCKETS 8192
 
 struct aname_tally {
 	struct aname_timer timer;
@@ -45,16 +53,19 @@ struct aname_tally {
 	uint64_t done[ANAME_TARGET_STATE_COUNT_];  /* the last finished pass */
 	uint64_t pass_started_ms;
 	uint64_t done_ms;   /* when `done` began (0: never) */
+	uint64_t finished_ms; /* when `done` was finished (0: never) */
 	uint64_t wanted_ms; /* the metrics last asked */
 };
 
 struct aname_ctx;
 void aname__tally_init(struct aname_ctx *ctx);
 /* Cached (target, type) pairs by aname_target_state_t, for the metrics:
- * the last pass if it is recent, otherwise counted now, in slices.
+ * the last pass if it is recent, otherwise counted now, in slices, if
+ * the cache is small (above).  False: no count to report this time (a
+ * large cache and no recent pass; the loop's pass is under way).
  * Called without ctx->lock: it takes the lock only to read and store the
  * tally, never while counting. */
-void aname__targets_count(struct aname_ctx *ctx, uint64_t now_ms,
+bool aname__targets_count(struct aname_ctx *ctx, uint64_t now_ms,
 			  uint64_t *by_state);
 
 #endif /* ANAME_TARGETS_H */
