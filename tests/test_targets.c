@@ -90,16 +90,36 @@ Test(targets, states_of_fresh_failing_and_registered)
 	aname_ctx_free(ctx);
 }
 
-/* The metrics' "aname_targets{state=...}" gauge, or -1. */
-static long gauge(aname_ctx_t *ctx, const char *state)
+/* One metrics rendering (a static buffer, valid until the next call). */
+static const char *metrics(aname_ctx_t *ctx)
 {
 	static char buf[16384];
 	int n = aname_metrics_prometheus(ctx, buf, sizeof(buf));
 	cr_assert(n > 0 && (size_t)n < sizeof(buf), "metrics: %d", n);
+	return buf;
+}
+
+/* The "aname_targets{state=...}" gauge in \a text, or -1. */
+static long gauge_in(const char *text, const char *state)
+{
 	char pat[64];
 	snprintf(pat, sizeof(pat), "aname_targets{state=\"%s\"} ", state);
-	const char *p = strstr(buf, pat);
+	const char *p = strstr(text, pat);
 	return p != NULL ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static long gauge(aname_ctx_t *ctx, const char *state)
+{
+	return gauge_in(metrics(ctx), state);
+}
+
+/* One turn of the host's loop: poll on aname_fd, then aname_process. */
+static void loop_once(aname_ctx_t *ctx)
+{
+	int t = aname_timeout_ms(ctx);
+	struct pollfd pfd = {aname_fd(ctx), POLLIN, 0};
+	poll(&pfd, 1, t < 0 || t > 50 ? 50 : t);
+	aname_process(ctx);
 }
 
 /* Run the host's loop (poll on aname_fd, aname_process) until \a state's
@@ -113,10 +133,7 @@ static long await_gauge(aname_ctx_t *ctx, const char *state, long want,
 		if (now - t0 > (uint64_t)limit_ms) {
 			return -1;
 		}
-		int t = aname_timeout_ms(ctx);
-		struct pollfd pfd = {aname_fd(ctx), POLLIN, 0};
-		poll(&pfd, 1, t < 0 || t > 50 ? 50 : t);
-		aname_process(ctx);
+		loop_once(ctx);
 	}
 	return (long)(aname__now_ms() - t0);
 }
@@ -151,12 +168,14 @@ static void count_done(void *arg, int status, const aname_result_t *res)
 	(*(int *)arg)++;
 }
 
-/* Every state's gauge summed, or -1 when the series is left out. */
+/* Every state's gauge from one call, summed; -1 when the series is left
+ * out. */
 static long gauge_sum(aname_ctx_t *ctx)
 {
+	const char *text = metrics(ctx);
 	long sum = 0;
 	for (int i = 0; i < ANAME_TARGET_STATE_COUNT_; i++) {
-		long g = gauge(ctx, aname_target_state_name(i));
+		long g = gauge_in(text, aname_target_state_name(i));
 		if (g < 0) {
 			return -1;
 		}
@@ -200,10 +219,7 @@ Test(targets, metrics_leave_a_large_cache_to_the_loop)
 	while ((sum = gauge_sum(ctx)) < 0) {
 		cr_assert_lt(aname__now_ms() - t0, 10000,
 			     "no pass finished in 10 s");
-		int t = aname_timeout_ms(ctx);
-		struct pollfd pfd = {aname_fd(ctx), POLLIN, 0};
-		poll(&pfd, 1, t < 0 || t > 50 ? 50 : t);
-		aname_process(ctx);
+		loop_once(ctx);
 	}
 	cr_assert_eq(sum, (long)entries, "the pass counted every entry");
 	cr_log_info("a pass over %llu entries came in %llu ms\n",
