@@ -9,8 +9,9 @@
  *        thread and on every core.
  *
  * 1024 targets are served by a private nsd and cached once; then every
- * repetition runs each contender back to back, so drift on a shared machine
- * hits all of them alike and the per-repetition ratios stay meaningful.
+ * repetition runs each contender back to back, the single-thread ones on
+ * one CPU (cpu_of_rep()), so drift on a shared machine hits all of them
+ * alike and the per-repetition ratios stay meaningful.
  * A library operation is what a synchronous host does per query: look the
  * target up (FETCH|STALE, the documented fast path), write the sibling A
  * RRset in wire format, drop the reference.  The floor is an
@@ -19,6 +20,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -228,22 +230,33 @@ static void *worker(void *p)
 	return NULL;
 }
 
-/* Run \a nthreads workers of one kind; return wall-clock ns per operation,
+/* Run \a nthreads workers of one kind, on the CPUs in \a pin (NULL: where
+ * the kernel puts them); return wall-clock ns per operation,
  * counting every thread's operations (aggregate throughput).  \a cpu, if
  * not NULL, receives the CPU time per operation of the worker threads: on a
  * busy machine it leaves out the time a thread waited for a core. */
-static double run(enum kind kind, unsigned nthreads, unsigned ops,
-		  aname_ctx_t *ctx, struct ub_ctx *ub, double *cpu)
+static double run_on(enum kind kind, unsigned nthreads, unsigned ops,
+		     aname_ctx_t *ctx, struct ub_ctx *ub, double *cpu,
+		     const cpu_set_t *pin)
 {
 	pthread_t th[64];
 	worker_t w[64];
 	pthread_barrier_t start;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (pin != NULL &&
+	    pthread_attr_setaffinity_np(&attr, sizeof(*pin), pin) != 0) {
+		bench_die("pthread_attr_setaffinity_np failed");
+	}
 	pthread_barrier_init(&start, NULL, nthreads + 1);
 	for (unsigned i = 0; i < nthreads; i++) {
 		w[i] = (worker_t){ .kind = kind, .idx = i, .ops = ops,
 				   .ctx = ctx, .ub = ub, .start = &start };
-		pthread_create(&th[i], NULL, worker, &w[i]);
+		if (pthread_create(&th[i], &attr, worker, &w[i]) != 0) {
+			bench_die("pthread_create failed");
+		}
 	}
+	pthread_attr_destroy(&attr);
 	pthread_barrier_wait(&start);
 	uint64_t t0 = bench_now_ns();
 	uint64_t bad = 0, cpu_ns = 0;
@@ -262,6 +275,36 @@ static double run(enum kind kind, unsigned nthreads, unsigned ops,
 			  (unsigned long long)bad);
 	}
 	return (double)(t1 - t0) / ((double)ops * nthreads);
+}
+
+static double run(enum kind kind, unsigned nthreads, unsigned ops,
+		  aname_ctx_t *ctx, struct ub_ctx *ub, double *cpu)
+{
+	return run_on(kind, nthreads, ops, ctx, ub, cpu, NULL);
+}
+
+/* The single-thread contenders of a repetition all run on one CPU, the
+ * n-th this process may use, n = rep mod their count.  Unpinned, each run's
+ * new thread went to whichever vCPU the kernel chose, and on a shared VM
+ * two vCPUs can run at different speeds for seconds at a time (the floor
+ * took 22 ns on one and 35 ns on the other in the same minute): a ratio
+ * then compared one contender on the fast vCPU with another on the slow
+ * one, in either direction (bench/notes.md).  Every contender gets the
+ * same CPU, and the repetitions go round the CPUs. */
+static void cpu_of_rep(unsigned rep, cpu_set_t *one)
+{
+	cpu_set_t allowed;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+		bench_die("sched_getaffinity failed");
+	}
+	unsigned n = (unsigned)CPU_COUNT(&allowed), k = rep % n;
+	CPU_ZERO(one);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &allowed) && k-- == 0) {
+			CPU_SET(cpu, one);
+			return;
+		}
+	}
 }
 
 /* What an event-loop host does without libaname: one ub_resolve_async
@@ -397,14 +440,19 @@ int main(void)
 	/* Repetition 0 is the warm-up and is not recorded. */
 	for (unsigned rep = 0; rep <= reps; rep++) {
 		double x[NCOL], cpu_lib = 0, cpu_floor = 0;
-		x[LIB1] = run(K_LIB, 1, LIB_OPS, ctx, NULL, &cpu_lib);
+		cpu_set_t one;
+		cpu_of_rep(rep, &one);
+		x[LIB1] = run_on(K_LIB, 1, LIB_OPS, ctx, NULL, &cpu_lib, &one);
+		x[LOOK1] = run_on(K_LIB_LOOKUP, 1, LIB_OPS, ctx, NULL, NULL,
+				  &one);
+		x[WIRE1] = run_on(K_LIB_WIRE, 1, LIB_OPS, ctx, NULL, NULL, &one);
+		x[SYNTH1] = run_on(K_LIB_SYNTH, 1, LIB_OPS, ctx, NULL, NULL,
+				   &one);
+		x[FLOOR1] = run_on(K_FLOOR, 1, LIB_OPS, ctx, NULL, &cpu_floor,
+				   &one);
 		x[LIBN] = run(K_LIB, ncpu, LIB_OPS, ctx, NULL, NULL);
 		x[HOTN] = run(K_LIB_HOT, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[LOOK1] = run(K_LIB_LOOKUP, 1, LIB_OPS, ctx, NULL, NULL);
-		x[WIRE1] = run(K_LIB_WIRE, 1, LIB_OPS, ctx, NULL, NULL);
-		x[SYNTH1] = run(K_LIB_SYNTH, 1, LIB_OPS, ctx, NULL, NULL);
 		x[SYNTHN] = run(K_LIB_SYNTH, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[FLOOR1] = run(K_FLOOR, 1, LIB_OPS, ctx, NULL, &cpu_floor);
 		x[FLOORN] = run(K_FLOOR, ncpu, LIB_OPS, ctx, NULL, NULL);
 		x[UB1] = run(K_UB_SYNC, 1, UB_OPS, NULL, ub, NULL);
 		x[UBN] = run(K_UB_SYNC, ncpu, UB_OPS / ncpu, NULL, ub, NULL);
@@ -463,7 +511,9 @@ int main(void)
 		"`make bench-hit` (runs `build/bench/bench_hit`). %u targets "
 		"`w0..w%u.bench.test` are resolved once from a private nsd "
 		"and cached (TTL 3600); then each repetition runs every "
-		"contender back to back. Library and floor: %u operations per "
+		"contender back to back, the single-thread ones pinned to one "
+		"CPU (a different one each repetition, so that no ratio "
+		"compares two vCPUs). Library and floor: %u operations per "
 		"thread per repetition; libunbound: %u. 1 warm-up + %u "
 		"repetitions; cells are *median [min–max]* over repetitions "
 		"of the mean ns per operation (for N threads: wall time / "
