@@ -287,9 +287,9 @@ static double run(enum kind kind, unsigned nthreads, unsigned ops,
  * n-th this process may use, n = rep mod their count.  Unpinned, each run's
  * new thread went to whichever vCPU the kernel chose, and on a shared VM
  * two vCPUs can run at different speeds for seconds at a time (the floor
- * took 22 ns on one and 35 ns on the other in the same minute): a ratio
- * then compared one contender on the fast vCPU with another on the slow
- * one, in either direction (bench/notes.md).  Every contender gets the
+ * took 21-25 ns on one and 33-34 ns on the other in consecutive runs): a
+ * ratio then compared one contender on the fast vCPU with another on the
+ * slow one, in either direction (bench/notes.md).  Every contender gets the
  * same CPU, and the repetitions go round the CPUs. */
 static void cpu_of_rep(unsigned rep, cpu_set_t *one)
 {
