@@ -71,6 +71,21 @@ BENCH_COMPARE_ROUNDS ?= 2
 bench-compare: bench-deps $(patsubst %,$(ABENCH_DIR)/bench_%,hit miss coalesce memory deadline)
 	bench/compare.py $(B) $(BENCH_COMPARE_REV) $(BENCH_COMPARE_ROUNDS)
 
+# This tree's library against other builds on the hit path, in one process
+# (bench/bench_ab.c, bench/ab.sh): AB="REV_OR_LIB ..." (nothing: against
+# itself, the harness's own noise).  For a change worth a few per cent,
+# which bench-hit's run-to-run spread hides.  Not part of "make bench".
+AB ?=
+.PHONY: bench-ab
+bench-ab: bench-deps $(ABENCH_DIR)/bench_ab $(B)/libaname.so
+	bench/ab.sh $(B) $(AB)
+
+# No -laname: bench_ab dlmopen()s each build it compares.
+$(ABENCH_DIR)/bench_ab: bench/bench_ab.c bench/hit_set.h bench/util.c bench/nsd.c bench/bench.h include/aname.h
+	@mkdir -p $(@D)
+	$(CC) $(ABENCH_CFLAGS) -o $@ bench/bench_ab.c bench/util.c bench/nsd.c -ldl -pthread
+$(ABENCH_DIR)/bench_hit: bench/hit_set.h
+
 # The host benchmarks again inside the Debian 13 chroot (Knot 3.4,
 # PowerDNS 4.9; scripts/debian-chroot.sh builds into build/trixie).  Their
 # sections are copied here with "Debian 13" in the heading and join
@@ -90,6 +105,6 @@ bench-debian13:
 # change that breaks one is caught by CI, not by the next make bench.
 TEST_TARGETS += check-bench-build
 .PHONY: check-bench-build
-check-bench-build: $(patsubst %,$(ABENCH_DIR)/bench_%,$(ABENCH_PARTS)) \
+check-bench-build: $(patsubst %,$(ABENCH_DIR)/bench_%,$(ABENCH_PARTS) ab) \
 		   $(patsubst %,$(B)/bench/bench_%,$(FBENCH_PARTS)) $(RBENCH)
 	@echo "check-bench-build: $(words $^) benchmark programs build"
