@@ -9,9 +9,9 @@
  *        thread and on every core.
  *
  * 1024 targets are served by a private nsd and cached once; then every
- * repetition runs each contender back to back, the single-thread ones on
- * one CPU (cpu_of_rep()), so drift on a shared machine hits all of them
- * alike and the per-repetition ratios stay meaningful.
+ * repetition runs each contender, the single-thread ones interleaved in
+ * short chunks on one CPU (cpu_of_rep(), interleaved_main()), so drift on
+ * a shared machine hits all of them alike and the ratios stay meaningful.
  * A library operation is what a synchronous host does per query: look the
  * target up (FETCH|STALE, the documented fast path), write the sibling A
  * RRset in wire format, drop the reference.  The floor is an
@@ -48,7 +48,6 @@ typedef struct {
 	pthread_barrier_t *start;
 	uint64_t sink;
 	uint64_t bad;
-	uint64_t cpu_ns;
 } worker_t;
 
 static uint64_t thread_cpu_ns(void)
@@ -58,13 +57,11 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void *worker(void *p)
+/* w->ops operations of w->kind; the ones that fail count in w->bad. */
+static void do_ops(worker_t *w)
 {
-	worker_t *w = p;
 	uint8_t buf[512];
 	unsigned j = w->idx * 97;
-	pthread_barrier_wait(w->start);
-	uint64_t cpu0 = thread_cpu_ns();
 	for (unsigned i = 0; i < w->ops; i++, j++) {
 		const char *name = names[j & (NNAMES - 1)];
 		aname_result_t *res;
@@ -143,47 +140,39 @@ static void *worker(void *p)
 		}
 		}
 	}
-	w->cpu_ns = thread_cpu_ns() - cpu0;
+}
+
+static void *worker(void *p)
+{
+	worker_t *w = p;
+	pthread_barrier_wait(w->start);
+	do_ops(w);
 	return NULL;
 }
 
-/* Run \a nthreads workers of one kind, on the CPUs in \a pin (NULL: where
- * the kernel puts them); return wall-clock ns per operation,
- * counting every thread's operations (aggregate throughput).  \a cpu, if
- * not NULL, receives the CPU time per operation of the worker threads: on a
- * busy machine it leaves out the time a thread waited for a core. */
-static double run_on(enum kind kind, unsigned nthreads, unsigned ops,
-		     aname_ctx_t *ctx, struct ub_ctx *ub, double *cpu,
-		     const cpu_set_t *pin)
+/* Run \a nthreads workers of one kind, wherever the kernel puts them;
+ * return wall-clock ns per operation, counting every thread's operations
+ * (aggregate throughput). */
+static double run(enum kind kind, unsigned nthreads, unsigned ops,
+		  aname_ctx_t *ctx, struct ub_ctx *ub)
 {
 	pthread_t th[64];
 	worker_t w[64];
 	pthread_barrier_t start;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	if (pin != NULL &&
-	    pthread_attr_setaffinity_np(&attr, sizeof(*pin), pin) != 0) {
-		bench_die("pthread_attr_setaffinity_np failed");
-	}
 	pthread_barrier_init(&start, NULL, nthreads + 1);
 	for (unsigned i = 0; i < nthreads; i++) {
 		w[i] = (worker_t){ .kind = kind, .idx = i, .ops = ops,
 				   .ctx = ctx, .ub = ub, .start = &start };
-		if (pthread_create(&th[i], &attr, worker, &w[i]) != 0) {
+		if (pthread_create(&th[i], NULL, worker, &w[i]) != 0) {
 			bench_die("pthread_create failed");
 		}
 	}
-	pthread_attr_destroy(&attr);
 	pthread_barrier_wait(&start);
 	uint64_t t0 = bench_now_ns();
-	uint64_t bad = 0, cpu_ns = 0;
+	uint64_t bad = 0;
 	for (unsigned i = 0; i < nthreads; i++) {
 		pthread_join(th[i], NULL);
 		bad += w[i].bad;
-		cpu_ns += w[i].cpu_ns;
-	}
-	if (cpu != NULL) {
-		*cpu = (double)cpu_ns / ((double)ops * nthreads);
 	}
 	uint64_t t1 = bench_now_ns();
 	pthread_barrier_destroy(&start);
@@ -192,12 +181,6 @@ static double run_on(enum kind kind, unsigned nthreads, unsigned ops,
 			  (unsigned long long)bad);
 	}
 	return (double)(t1 - t0) / ((double)ops * nthreads);
-}
-
-static double run(enum kind kind, unsigned nthreads, unsigned ops,
-		  aname_ctx_t *ctx, struct ub_ctx *ub, double *cpu)
-{
-	return run_on(kind, nthreads, ops, ctx, ub, cpu, NULL);
 }
 
 /* The single-thread contenders of a repetition all run on one CPU, the
@@ -222,6 +205,100 @@ static void cpu_of_rep(unsigned rep, cpu_set_t *one)
 			return;
 		}
 	}
+}
+
+/* The single-thread library contenders and the floor, interleaved.  A
+ * repetition used to run each for LIB_OPS operations in one go (about
+ * 50 ms), one after another.  This VM's vCPUs change speed within
+ * seconds, so a repetition's ratio set the library at one speed against
+ * the floor at another: in 10 runs one morning the per-repetition
+ * aname_cache_synth_wire / floor ratios spanned 1.58-3.45 and the medians
+ * 2.32-2.88.  Now one pinned thread runs IL_ROUNDS rounds of CHUNK_OPS
+ * operations per contender: a chunk of the floor, every library
+ * contender (a different one first each round), the floor again.  Each
+ * ratio is taken per round, against the mean of that round's two floor
+ * chunks, so drift within a round moves both sides alike; the median over
+ * rounds is the repetition's.  12 interleaved runs alternating with
+ * those gave medians of 2.13-2.41, each run's span under 0.35.  Chunks of 10 000
+ * or 200 000 operations, or an untimed chunk before each timed one, gave
+ * the same within that spread: the interleaving favours neither side
+ * (bench/notes.md).  The loops are the same (do_ops()), and as many
+ * operations: CHUNK_OPS x IL_ROUNDS = LIB_OPS per contender. */
+enum { IL_LIB, IL_LOOK, IL_WIRE, IL_SYNTH, IL_N };
+#define CHUNK_OPS 50000u
+#define IL_ROUNDS (LIB_OPS / CHUNK_OPS)
+
+typedef struct {
+	aname_ctx_t *ctx;
+	double ns[IL_N];       /* median over rounds, ns per operation */
+	double floor_ns;       /* the same for the floor */
+	double vs_floor[IL_N]; /* median over rounds of contender / floor */
+	double cpu_ratio;      /* IL_LIB / floor, thread CPU per operation */
+} interleaved_t;
+
+static double chunk(enum kind kind, aname_ctx_t *ctx, uint64_t *cpu_ns)
+{
+	worker_t w = { .kind = kind, .ops = CHUNK_OPS, .ctx = ctx };
+	uint64_t cpu0 = thread_cpu_ns();
+	uint64_t t0 = bench_now_ns();
+	do_ops(&w);
+	uint64_t t1 = bench_now_ns();
+	*cpu_ns += thread_cpu_ns() - cpu0;
+	if (w.bad) {
+		bench_die("kind %d: %llu operations did not hit", (int)kind,
+			  (unsigned long long)w.bad);
+	}
+	return (double)(t1 - t0) / CHUNK_OPS;
+}
+
+static double median_of(const double *v, size_t n)
+{
+	double tmp[IL_ROUNDS];
+	memcpy(tmp, v, n * sizeof(*v));
+	return bench_stat(tmp, n).median;
+}
+
+static void *interleaved_main(void *p)
+{
+	static const enum kind kinds[IL_N] = {
+		[IL_LIB] = K_LIB, [IL_LOOK] = K_LIB_LOOKUP,
+		[IL_WIRE] = K_LIB_WIRE, [IL_SYNTH] = K_LIB_SYNTH,
+	};
+	interleaved_t *il = p;
+	double ns[IL_N][IL_ROUNDS], ratio[IL_N][IL_ROUNDS], fl[IL_ROUNDS];
+	uint64_t cpu[IL_N] = { 0 }, cpu_floor = 0;
+	for (unsigned r = 0; r < IL_ROUNDS; r++) {
+		double before = chunk(K_FLOOR, il->ctx, &cpu_floor);
+		for (unsigned i = 0; i < IL_N; i++) {
+			unsigned k = (i + r) % IL_N;
+			ns[k][r] = chunk(kinds[k], il->ctx, &cpu[k]);
+		}
+		fl[r] = (before + chunk(K_FLOOR, il->ctx, &cpu_floor)) / 2;
+		for (unsigned i = 0; i < IL_N; i++) {
+			ratio[i][r] = ns[i][r] / fl[r];
+		}
+	}
+	for (unsigned i = 0; i < IL_N; i++) {
+		il->ns[i] = median_of(ns[i], IL_ROUNDS);
+		il->vs_floor[i] = median_of(ratio[i], IL_ROUNDS);
+	}
+	il->floor_ns = median_of(fl, IL_ROUNDS);
+	/* The floor ran two chunks a round. */
+	il->cpu_ratio = 2.0 * (double)cpu[IL_LIB] / (double)cpu_floor;
+	return NULL;
+}
+
+static void run_interleaved(interleaved_t *il, const cpu_set_t *pin)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (pthread_attr_setaffinity_np(&attr, sizeof(*pin), pin) != 0 ||
+	    pthread_create(&th, &attr, interleaved_main, il) != 0) {
+		bench_die("cannot start the pinned thread");
+	}
+	pthread_attr_destroy(&attr);
+	pthread_join(th, NULL);
 }
 
 /* What an event-loop host does without libaname: one ub_resolve_async
@@ -344,23 +421,22 @@ int main(void)
 
 	/* Repetition 0 is the warm-up and is not recorded. */
 	for (unsigned rep = 0; rep <= reps; rep++) {
-		double x[NCOL], cpu_lib = 0, cpu_floor = 0;
+		double x[NCOL];
 		cpu_set_t one;
 		cpu_of_rep(rep, &one);
-		x[LIB1] = run_on(K_LIB, 1, LIB_OPS, ctx, NULL, &cpu_lib, &one);
-		x[LOOK1] = run_on(K_LIB_LOOKUP, 1, LIB_OPS, ctx, NULL, NULL,
-				  &one);
-		x[WIRE1] = run_on(K_LIB_WIRE, 1, LIB_OPS, ctx, NULL, NULL, &one);
-		x[SYNTH1] = run_on(K_LIB_SYNTH, 1, LIB_OPS, ctx, NULL, NULL,
-				   &one);
-		x[FLOOR1] = run_on(K_FLOOR, 1, LIB_OPS, ctx, NULL, &cpu_floor,
-				   &one);
-		x[LIBN] = run(K_LIB, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[HOTN] = run(K_LIB_HOT, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[SYNTHN] = run(K_LIB_SYNTH, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[FLOORN] = run(K_FLOOR, ncpu, LIB_OPS, ctx, NULL, NULL);
-		x[UB1] = run(K_UB_SYNC, 1, UB_OPS, NULL, ub, NULL);
-		x[UBN] = run(K_UB_SYNC, ncpu, UB_OPS / ncpu, NULL, ub, NULL);
+		interleaved_t il = { .ctx = ctx };
+		run_interleaved(&il, &one);
+		x[LIB1] = il.ns[IL_LIB];
+		x[LOOK1] = il.ns[IL_LOOK];
+		x[WIRE1] = il.ns[IL_WIRE];
+		x[SYNTH1] = il.ns[IL_SYNTH];
+		x[FLOOR1] = il.floor_ns;
+		x[LIBN] = run(K_LIB, ncpu, LIB_OPS, ctx, NULL);
+		x[HOTN] = run(K_LIB_HOT, ncpu, LIB_OPS, ctx, NULL);
+		x[SYNTHN] = run(K_LIB_SYNTH, ncpu, LIB_OPS, ctx, NULL);
+		x[FLOORN] = run(K_FLOOR, ncpu, LIB_OPS, ctx, NULL);
+		x[UB1] = run(K_UB_SYNC, 1, UB_OPS, NULL, ub);
+		x[UBN] = run(K_UB_SYNC, ncpu, UB_OPS / ncpu, NULL, ub);
 		x[UBA] = run_ub_async(ub, UB_OPS);
 		fprintf(stderr, "bench-hit rep %u%s:", rep,
 			rep ? "" : " (warm-up)");
@@ -375,12 +451,12 @@ int main(void)
 			v[c][rep - 1] = x[c];
 		}
 		r_ub[rep - 1] = x[UB1] / x[LIB1];
-		r_floor[rep - 1] = x[LIB1] / x[FLOOR1];
-		r_look[rep - 1] = x[LOOK1] / x[FLOOR1];
-		r_wire[rep - 1] = x[WIRE1] / x[FLOOR1];
-		r_synth[rep - 1] = x[SYNTH1] / x[FLOOR1];
+		r_floor[rep - 1] = il.vs_floor[IL_LIB];
+		r_look[rep - 1] = il.vs_floor[IL_LOOK];
+		r_wire[rep - 1] = il.vs_floor[IL_WIRE];
+		r_synth[rep - 1] = il.vs_floor[IL_SYNTH];
 		s_synth[rep - 1] = x[SYNTH1] / x[SYNTHN];
-		r_cpu[rep - 1] = cpu_lib / cpu_floor;
+		r_cpu[rep - 1] = il.cpu_ratio;
 		s_rel[rep - 1] = (x[LIB1] / x[LIBN]) / (x[FLOOR1] / x[FLOORN]);
 		s_lib[rep - 1] = x[LIB1] / x[LIBN];
 		s_hot[rep - 1] = x[LIB1] / x[HOTN];
@@ -416,15 +492,20 @@ int main(void)
 		"`make bench-hit` (runs `build/bench/bench_hit`). %u targets "
 		"`w0..w%u.bench.test` are resolved once from a private nsd "
 		"and cached (TTL 3600); then each repetition runs every "
-		"contender back to back, the single-thread ones pinned to one "
-		"CPU (a different one each repetition, so that no ratio "
-		"compares two vCPUs). Library and floor: %u operations per "
-		"thread per repetition; libunbound: %u. 1 warm-up + %u "
-		"repetitions; cells are *median [min–max]* over repetitions "
-		"of the mean ns per operation (for N threads: wall time / "
+		"contender. The single-thread library contenders and the "
+		"floor run interleaved on one pinned CPU (a different one "
+		"each repetition): %u rounds of %u operations each, the floor "
+		"before and after every round, each ratio to the floor taken "
+		"per round and its median over rounds being the "
+		"repetition's, so that a vCPU changing speed moves both sides "
+		"of a ratio alike. Then the N-thread runs, %u operations per "
+		"thread; libunbound: %u. 1 warm-up + %u repetitions; cells "
+		"are *median [min–max]* over repetitions of ns per operation "
+		"(1 thread: the median over rounds; N threads: wall time / "
 		"all threads' operations, i.e. aggregate throughput). "
 		"N = %u threads (all online CPUs).\n\n",
-		NNAMES, NNAMES - 1, LIB_OPS, UB_OPS, reps, ncpu);
+		NNAMES, NNAMES - 1, IL_ROUNDS, CHUNK_OPS, LIB_OPS, UB_OPS,
+		reps, ncpu);
 	fprintf(md,
 		"| operation | 1 thread, ns/op | %u threads, ns/op (aggregate) | scaling (×) |\n"
 		"|---|---:|---:|---:|\n",
