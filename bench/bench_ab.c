@@ -10,7 +10,7 @@
  *     bench_ab LIB.so [LIB.so ...]      (up to AB_MAX builds)
  *
  * bench_hit measures one build, and its ratio to the floor moves by about
- * 10 % from run to run on this shared VM (2.47-2.79x for the same
+ * 10 % from run to run on this shared VM (2.13-2.41x in 12 runs of one
  * library), which hides any change worth a few per cent.  Here each build
  * is dlmopen()ed into a namespace of its own, with its own libunbound,
  * gets its own context warmed from one nsd, and the builds take turns in
@@ -19,7 +19,7 @@
  * changes every contender of a round alike, and the per-round ratios
  * (against the floor, against the first build) are what the medians are
  * taken of.  The same file given twice measures the harness's own noise:
- * 0.2 % on this VM.
+ * medians of 0.995-1.011 on this VM.
  *
  * The loop is bench_hit's K_LIB_SYNTH case: the same names, visited in
  * the same order, the same owner and flags.
