@@ -219,10 +219,10 @@ static void cpu_of_rep(unsigned rep, cpu_set_t *one)
  * ratio is taken per round, against the mean of that round's two floor
  * chunks, so drift within a round moves both sides alike; the median over
  * rounds is the repetition's.  12 interleaved runs alternating with
- * those gave medians of 2.13-2.41, each run's span under 0.35.  Chunks of 10 000
- * or 200 000 operations, or an untimed chunk before each timed one, gave
- * the same within that spread: the interleaving favours neither side
- * (bench/notes.md).  The loops are the same (do_ops()), and as many
+ * those gave medians of 2.13-2.41, each run's span under 0.35.  Chunks
+ * of 10 000 or 200 000 operations, or an untimed chunk before each timed
+ * one, gave the same within that spread: the interleaving favours
+ * neither side (bench/notes.md).  The loops are the same (do_ops()), and as many
  * operations: CHUNK_OPS x IL_ROUNDS = LIB_OPS per contender. */
 enum { IL_LIB, IL_LOOK, IL_WIRE, IL_SYNTH, IL_N };
 #define CHUNK_OPS 50000u
